@@ -1,0 +1,172 @@
+"""Diagnostics: problems in the user's source, and the one printer for them.
+
+Every problem kdsl reports about a .kd file is a `Diagnostic` with a stable
+code (see `dsl.codes`), a span, a message and an optional hint.  Internal
+errors (bugs in kdsl) are ordinary Python exceptions and never become
+diagnostics; the CLI reports them apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from . import codes
+from .nodes import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place in the source that explains a diagnostic."""
+
+    message: str
+    span: Span
+    filename: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    filename: str
+    span: Span
+    hint: Optional[str] = None
+    related: tuple = ()
+
+    @property
+    def severity(self) -> str:
+        return "warning" if codes.is_warning(self.code) else "error"
+
+    @property
+    def is_error(self) -> bool:
+        return not codes.is_warning(self.code)
+
+    def sort_key(self) -> tuple:
+        return (self.filename, self.span.line, self.span.col, self.code)
+
+
+class KdError(Exception):
+    """Raised by a stage that cannot go on; carries what it found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.message for d in self.diagnostics))
+
+
+@dataclass(slots=True)
+class Reporter:
+    """Collects the diagnostics of a run so stages can go on after an error."""
+
+    diagnostics: list = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+    def sorted(self) -> list:
+        return sorted(self.diagnostics, key=Diagnostic.sort_key)
+
+
+# ------------------------------------------------------------------ printing
+
+
+def _source_line(sources: dict, filename: str, line: int) -> Optional[str]:
+    text = sources.get(filename)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _caret(line_text: str, span: Span) -> str:
+    """A run of ^ under the span on its first line (at least one)."""
+    start = max(span.col - 1, 0)
+    if span.end_line == span.line:
+        end = max(span.end_col - 1, start + 1)
+    else:
+        end = max(len(line_text), start + 1)
+    # Keep tabs so the caret lines up with the source line in a terminal.
+    prefix = "".join("\t" if ch == "\t" else " " for ch in line_text[:start])
+    return prefix + "^" * (end - start)
+
+
+def _printable(line_text: str) -> str:
+    """The source line with control characters made visible, so a hostile
+    file cannot move the cursor or reorder the terminal's text."""
+    return "".join(
+        ch if ch == "\t" or ch.isprintable() else f"\\u{ord(ch):04x}" for ch in line_text
+    )
+
+
+def format_human(d: Diagnostic, sources: dict) -> str:
+    """`file:line:col: error[KD301]: message`, the source line, a caret run
+    under the span, then the hint and related places."""
+    head = f"{d.filename}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+    parts = [head]
+    line_text = _source_line(sources, d.filename, d.span.line)
+    if line_text is not None:
+        shown = _printable(line_text)
+        parts.append(f"    {shown}")
+        if shown == line_text:
+            parts.append(f"    {_caret(line_text, d.span)}")
+    if d.hint:
+        parts.append(f"  hint: {d.hint}")
+    for r in d.related:
+        parts.append(f"  note: {r.filename}:{r.span.line}:{r.span.col}: {r.message}")
+    return "\n".join(parts)
+
+
+def as_json(d: Diagnostic) -> dict:
+    """One diagnostic as a JSON-ready dict."""
+    return {
+        "file": d.filename,
+        "line": d.span.line,
+        "column": d.span.col,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_col,
+        "severity": d.severity,
+        "code": d.code,
+        "message": d.message,
+        "hint": d.hint,
+        "related": [
+            {"file": r.filename, "line": r.span.line, "column": r.span.col, "message": r.message}
+            for r in d.related
+        ],
+    }
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def format_github(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command that annotates the line."""
+    message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+    props = ",".join(
+        [
+            f"file={_github_escape(d.filename, prop=True)}",
+            f"line={d.span.line}",
+            f"col={d.span.col}",
+            f"endLine={d.span.end_line}",
+            f"endColumn={d.span.end_col}",
+            f"title={d.code}",
+        ]
+    )
+    return f"::{d.severity} {props}::{_github_escape(f'{d.code}: {message}')}"
+
+
+def render(diagnostics: Iterable[Diagnostic], fmt: str, sources: dict) -> str:
+    """All diagnostics in one of the formats human, json or github."""
+    ds = list(diagnostics)
+    if fmt == "json":
+        return "\n".join(json.dumps(as_json(d), ensure_ascii=True) for d in ds)
+    if fmt == "github":
+        return "\n".join(format_github(d) for d in ds)
+    return "\n".join(format_human(d, sources) for d in ds)

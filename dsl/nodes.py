@@ -1,0 +1,359 @@
+"""The kd syntax tree: plain dataclasses, each carrying its exact source span.
+
+The parser builds these; the evaluator and the code generator read them.  No
+Lark type appears here.  The tree keeps what a printer needs to write the
+source back in canonical form (bare dict keys, whether a model has a
+parameter list, the comments of the file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file.  Lines and columns count from 1; the end is
+    exclusive (end_col is the column just after the last character).
+    `start` and `end` are character offsets into the text."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    start: int = 0
+    end: int = 0
+
+    def to(self, other: "Span") -> "Span":
+        """The span from the start of this one to the end of OTHER."""
+        return Span(self.line, self.col, other.end_line, other.end_col, self.start, other.end)
+
+
+NO_SPAN = Span(1, 1, 1, 1)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(slots=True, eq=False)
+class Name:
+    id: str
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Constant:
+    """A literal: int, float, str, bool or None."""
+
+    value: Any
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class TupleExpr:
+    items: list
+    span: Span = NO_SPAN
+    parenthesized: bool = True  # False for `a, b` written without parentheses
+
+
+@dataclass(slots=True, eq=False)
+class ListExpr:
+    items: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class DictEntry:
+    """`key: value`; `bare` when the key was written as an identifier, which
+    means the string of its name (`{age: "mse"}`)."""
+
+    key: "Expr"
+    value: "Expr"
+    bare: bool = False
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class DictExpr:
+    entries: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class UnaryOp:
+    op: str  # "-", "+", "not"
+    operand: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class BinOp:
+    op: str  # + - * / // % **
+    left: "Expr"
+    right: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class BoolOp:
+    op: str  # "and", "or"
+    values: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Compare:
+    """`a < b <= c`: Python's chained comparison."""
+
+    left: "Expr"
+    ops: list
+    comparators: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class IfExp:
+    body: "Expr"
+    test: "Expr"
+    orelse: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Keyword:
+    name: str
+    value: "Expr"
+    span: Span = NO_SPAN  # the whole `name=value`
+    name_span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    func: "Expr"
+    args: list
+    keywords: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Slice:
+    lower: Optional["Expr"]
+    upper: Optional["Expr"]
+    step: Optional["Expr"]
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Subscript:
+    value: "Expr"
+    index: Union["Expr", Slice]
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Attribute:
+    value: "Expr"
+    attr: str
+    span: Span = NO_SPAN
+    attr_span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Chain:
+    """`x -> A -> B`: `steps[0]` is the source, the rest are applied in turn."""
+
+    steps: list
+    span: Span = NO_SPAN
+
+
+Expr = Union[
+    Name, Constant, TupleExpr, ListExpr, DictExpr, UnaryOp, BinOp, BoolOp, Compare,
+    IfExp, Call, Subscript, Attribute, Chain,
+]
+
+# ----------------------------------------------------------------- statements
+
+
+@dataclass(slots=True, eq=False)
+class Assign:
+    """`a = e`, `a, b = e` (unpacking), or `a: (None, 8) = e` (annotated)."""
+
+    targets: list  # of Name; more than one means unpacking
+    value: Expr
+    annotation: Optional[Expr] = None
+    unpack: bool = False  # written with a comma (`a, = e` unpacks one value)
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class SetTrainable:
+    """`NAME.trainable = value`."""
+
+    target: Name
+    value: Expr
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Output:
+    """`output a, b` (value None), or `output NAME = EXPR` (one name, a value)."""
+
+    names: list  # of Name
+    value: Optional[Expr] = None
+    annotation: Optional[Expr] = None
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Return:
+    values: list
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class For:
+    targets: list  # of Name
+    iterable: Expr
+    body: list
+    unpack: bool = False
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class If:
+    """`if t { } else if t { } else { }`: one (test, body) pair per branch."""
+
+    branches: list  # of (Expr, list of statements)
+    orelse: Optional[list] = None
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class ExprStmt:
+    value: Expr
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class CompileStmt:
+    """`compile(optimizer=..., loss=...)` in a model body."""
+
+    keywords: list
+    args: list
+    span: Span = NO_SPAN
+
+
+Stmt = Union[Assign, SetTrainable, Output, Return, For, If, ExprStmt, CompileStmt]
+
+# ------------------------------------------------------------------ file level
+
+
+@dataclass(slots=True, eq=False)
+class Param:
+    name: str
+    default: Optional[Expr] = None
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class ModelDef:
+    name: str
+    params: Optional[list]  # None: written without a parameter list
+    body: list
+    doc: Optional[str] = None
+    span: Span = NO_SPAN
+    name_span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class BlockDef:
+    name: str
+    params: list
+    body: list
+    doc: Optional[str] = None
+    span: Span = NO_SPAN
+    name_span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Import:
+    path: str
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class ImportedName:
+    name: str
+    alias: Optional[str] = None
+    span: Span = NO_SPAN
+
+    @property
+    def bound(self) -> str:
+        """The name this import binds in the file."""
+        return self.alias or self.name
+
+
+@dataclass(slots=True, eq=False)
+class FromImport:
+    module: str
+    names: list  # of ImportedName
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Comment:
+    text: str  # with its leading "#"
+    span: Span = NO_SPAN
+
+
+@dataclass(slots=True, eq=False)
+class Module:
+    """A parsed .kd file."""
+
+    items: list  # Import, FromImport, ModelDef, BlockDef in source order
+    comments: list = field(default_factory=list)
+    filename: str = "<string>"
+    source: str = ""
+
+    @property
+    def definitions(self) -> list:
+        return [i for i in self.items if isinstance(i, (ModelDef, BlockDef))]
+
+
+# ------------------------------------------------------------------ traversal
+
+_NODE_TYPES: tuple = ()
+
+
+def _flatten(value, out: list) -> None:
+    if isinstance(value, _NODE_TYPES):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _flatten(item, out)
+
+
+def children(node) -> list:
+    """The nodes directly inside NODE (expressions and statements), in order."""
+    out: list = []
+    for name in node.__slots__:
+        if name not in ("span", "name_span", "attr_span"):
+            _flatten(getattr(node, name), out)
+    return out
+
+
+def walk(node):
+    """NODE and every node inside it, depth first, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+_NODE_TYPES = (
+    Name, Constant, TupleExpr, ListExpr, DictEntry, DictExpr, UnaryOp, BinOp, BoolOp,
+    Compare, IfExp, Keyword, Call, Slice, Subscript, Attribute, Chain, Assign,
+    SetTrainable, Output, Return, For, If, ExprStmt, CompileStmt, Param, ModelDef, BlockDef,
+)

@@ -1,0 +1,234 @@
+"""The parser: every form of the language, spans, and syntax errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsl import nodes as n
+from dsl.diagnostics import KdError, render
+from dsl.parse import parse, parse_value
+
+
+def body(src: str) -> list:
+    """The statements of the first model of SRC."""
+    return parse(src).items[0].body
+
+
+def syntax_error(src: str):
+    with pytest.raises(KdError) as info:
+        parse(src, "t.kd")
+    (d,) = info.value.diagnostics
+    return d
+
+
+# --------------------------------------------------------------- file level
+
+
+def test_file_items_in_source_order():
+    module = parse(
+        'import "common/blocks.kd"\n'
+        "from my_project.layers import GatedUnit, Other as O\n"
+        "block b(x) { return x }\n"
+        "model m { x = Input(shape=(4,)); output x }\n"
+    )
+    kinds = [type(item).__name__ for item in module.items]
+    assert kinds == ["Import", "FromImport", "BlockDef", "ModelDef"]
+    assert module.items[0].path == "common/blocks.kd"
+    names = module.items[1].names
+    assert [(i.name, i.alias, i.bound) for i in names] == [("GatedUnit", None, "GatedUnit"), ("Other", "O", "O")]
+
+
+def test_from_import_with_parentheses_over_lines():
+    module = parse("from a.b import (\n  X,\n  Y as Z,\n)\n")
+    assert [i.bound for i in module.items[0].names] == ["X", "Z"]
+
+
+def test_model_with_and_without_parameters():
+    a, b = parse("model a { }\nmodel b(x, y=2) { }").items
+    assert a.params is None
+    assert [(p.name, p.default.value if p.default else None) for p in b.params] == [("x", None), ("y", 2)]
+
+
+def test_doc_comments_attach_to_the_definition_below():
+    module = parse("# not a doc\n## First line.\n##   indented\nmodel m { }\n\n## orphan\n\nblock b() { return 1 }")
+    m, b = module.items
+    assert m.doc == "First line.\n  indented"
+    assert b.doc is None
+    assert [c.text for c in module.comments] == ["# not a doc", "## First line.", "##   indented", "## orphan"]
+
+
+def test_as_is_not_reserved():
+    (stmt,) = body("model m { as = 1 }")
+    assert stmt.targets[0].id == "as"
+
+
+# ---------------------------------------------------------------- statements
+
+
+def test_statement_separators_newlines_semicolons_and_braces():
+    stmts = body("model m {\n\n  a = 1; b = 2\n\n  c = 3 }")
+    assert [s.targets[0].id for s in stmts] == ["a", "b", "c"]
+
+
+def test_one_line_bodies():
+    (stmt,) = body("model m { if c { x = 1 } else { x = 2 } }")
+    assert isinstance(stmt, n.If) and stmt.orelse is not None
+
+
+def test_else_may_start_a_new_line():
+    (stmt,) = body("model m {\n if a { x = 1 }\n else if b { x = 2 }\n else { x = 3 }\n}")
+    assert len(stmt.branches) == 2 and len(stmt.orelse) == 1
+
+
+def test_chain_across_lines_with_comments():
+    (stmt,) = body("model m {\n y = x\n   # a comment\n   -> A()\n   -> B() ->\n   C()\n}")
+    assert isinstance(stmt.value, n.Chain)
+    assert [s.func.id for s in stmt.value.steps[1:]] == ["A", "B", "C"]
+
+
+def test_newlines_inside_brackets_and_dicts_do_not_end_statements():
+    (stmt,) = body("model m {\n compile(optimizer=\"adam\",\n   loss={\n     age: \"mse\",\n   },\n   metrics=[\n \"acc\"])\n}")
+    assert isinstance(stmt, n.CompileStmt)
+    (entry,) = stmt.keywords[1].value.entries
+    assert entry.bare and entry.key.value == "age"
+
+
+def test_assignment_forms():
+    a, b, c, d = body("model m { a = 1; b, c = f(x); d: (None, 8) = y; l.trainable = False }")
+    assert not a.unpack and b.unpack and [t.id for t in b.targets] == ["b", "c"]
+    assert isinstance(c.annotation, n.TupleExpr)
+    assert isinstance(d, n.SetTrainable) and d.target.id == "l"
+
+
+def test_output_forms():
+    a, b, c = body("model m { output a, b; output c = f(x); output d: (None, 1) = g(x) }")
+    assert [x.id for x in a.names] == ["a", "b"] and a.value is None
+    assert b.names[0].id == "c" and isinstance(b.value, n.Call)
+    assert c.annotation is not None
+
+
+def test_for_with_unpacking_and_return():
+    (block,) = parse("block b(x) { for a, k in [(1, 2)] { return x, a } }").items
+    (loop,) = block.body
+    assert loop.unpack and [t.id for t in loop.targets] == ["a", "k"]
+    assert len(loop.body[0].values) == 2
+
+
+def test_compile_is_recognised_at_statement_level():
+    (stmt,) = body('model m { compile(optimizer="rmsprop") }')
+    assert isinstance(stmt, n.CompileStmt)
+
+
+# --------------------------------------------------------------- expressions
+
+
+def expr(text: str):
+    return parse_value(text)
+
+
+def test_precedence_follows_python():
+    e = expr("1 + 2 * 3 ** -1")
+    assert e.op == "+" and e.right.op == "*" and e.right.right.op == "**"
+    assert expr("-2 ** 2").op == "-"  # unary minus binds looser than **
+    assert isinstance(expr("not a == b"), n.UnaryOp)
+
+
+def test_chained_comparison_and_boolean_operators():
+    e = expr("a < b <= c")
+    assert e.ops == ["<", "<="]
+    assert expr("a or b and c").op == "or"
+
+
+def test_conditional_expression_and_chain_precedence():
+    e = expr("x -> A if c else B")
+    assert isinstance(e, n.Chain) and isinstance(e.steps[1], n.IfExp)
+
+
+def test_literals():
+    assert expr("1_000").value == 1000
+    assert expr("1e-3").value == 0.001 and expr(".5").value == 0.5
+    assert expr("'it\\'s'").value == "it's"
+    assert expr('"\\u00e9"').value == "é"
+    assert [i.value for i in expr("(1,)").items] == [1]
+    assert expr("()").items == []
+    assert isinstance(expr("[1, 2,]"), n.ListExpr)
+
+
+def test_subscripts_and_slices():
+    e = expr("x.shape[-1]")
+    assert isinstance(e, n.Subscript) and isinstance(e.value, n.Attribute)
+    s = expr("t[1:]").index
+    assert s.lower.value == 1 and s.upper is None and s.step is None
+    s = expr("t[::2]").index
+    assert s.lower is None and s.step.value == 2
+
+
+def test_calls_with_keywords():
+    e = expr("Conv2D(64, 3, padding=\"same\")(x)")
+    assert isinstance(e.func, n.Call) and e.func.keywords[0].name == "padding"
+
+
+def test_spans_are_exact():
+    (stmt,) = body("model m {\n    y = Dense(3)(x)\n}")
+    assert (stmt.span.line, stmt.span.col, stmt.span.end_col) == (2, 5, 20)
+    call = stmt.value
+    assert (call.span.col, call.span.end_col) == (9, 20)
+    assert (call.func.func.span.col, call.func.func.span.end_col) == (9, 14)
+
+
+# ------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "src, line, col, words",
+    [
+        ("model m { x = = 3 }", 1, 15, "unexpected `=`"),
+        ("model m { x = 3 $ }", 1, 17, "unexpected character '$'"),
+        ("model m {\n  x = \"abc\n}", 2, 7, "unterminated string"),
+        ("model", 1, 6, "unexpected end of file; expected a name"),
+        ("model m { x = 1 } }", 1, 19, "no body or dict is open"),
+        ("model m { f(a=1, 2) }", 1, 18, "positional argument cannot follow"),
+        ("model m { f(a=1, a=2) }", 1, 18, "given twice"),
+        ("model m { output f(x) }", 1, 18, "`output` takes names"),
+        ("model m { a + b = 3 }", 1, 11, "can only assign to a name"),
+        ("model m { x.shape = 3 }", 1, 11, "trainable"),
+        ("from a import b c d", 1, 17, "expected `as`"),
+        ('model m { x = "\\q" }', 1, 15, "invalid string literal"),
+        ("model m { x = 1 }\nmodel n {", 2, 10, "unexpected end of file"),
+        ("block b(x) { return }", 1, 21, "unexpected `}`"),
+    ],
+)
+def test_syntax_errors_point_at_the_problem(src, line, col, words):
+    d = syntax_error(src)
+    assert (d.span.line, d.span.col) == (line, col), d
+    assert words in d.message, d.message
+    assert d.code in ("KD100", "KD104", "KD306")
+
+
+def test_unclosed_bracket_hint():
+    d = syntax_error("model m {\n  x = f(a\n  y = 2\n}")
+    assert d.hint == "the `(` at line 2, column 8 is not closed"
+
+
+def test_human_rendering_has_file_line_col_source_and_caret():
+    d = syntax_error("model m {\n    x = = 3\n}")
+    text = render([d], "human", {"t.kd": "model m {\n    x = = 3\n}"})
+    assert text.splitlines() == [
+        "t.kd:2:9: error[KD100]: unexpected `=`; expected an expression",
+        "        x = = 3",
+        "            ^",
+    ]
+
+
+def test_nesting_limit_is_a_clean_error_and_parentheses_do_not_nest():
+    deep = "model m { x = " + "[" * 400 + "]" * 400 + " }"
+    assert syntax_error(deep).code == "KD102"
+    parens = "model m { x = " + "(" * 5000 + "1" + ")" * 5000 + " }"
+    (stmt,) = body(parens)
+    assert stmt.value.value == 1
+
+
+def test_long_flat_chain_parses():
+    src = "model m { x = Input(shape=(4,)); y = x" + " -> Dense(4)" * 20000 + "; output y }"
+    (_, stmt, _) = body(src)
+    assert len(stmt.value.steps) == 20001
