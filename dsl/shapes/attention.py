@@ -1,0 +1,135 @@
+"""Shape rules of Keras's attention layers: MultiHeadAttention, Attention
+and AdditiveAttention."""
+
+from __future__ import annotations
+
+from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
+from .util import compute_dtype, describe, finish, fmt_shape, known_dim, known_rank
+
+
+def _mha_inputs(call: LayerCall) -> tuple:
+    """(query, value, key) shapes of a MultiHeadAttention call: positional
+    query and value, key positional or keyword (defaults to value)."""
+    args = list(call.inputs) + [None] * 3
+    query, value, key = args[0], args[1], args[2] or call.call_kwargs.get("key")
+    value = value if value is not None else call.call_kwargs.get("value")
+    if not isinstance(query, TensorType) or not isinstance(value, TensorType):
+        raise RuleError("KD505", f"MultiHeadAttention expects query and value tensors, e.g. mha(q, v). Received: {describe(call.inputs)}")
+    key = key if isinstance(key, TensorType) else value
+    return known_rank(call, query), known_rank(call, value), known_rank(call, key)
+
+
+def attention_axes(call: LayerCall, rank: int) -> tuple:
+    """The attention axes over a rank-RANK input: by default every axis
+    between batch and features; negative ones count from the features axis
+    of the projected (rank + 1) tensor, as Keras's _build_attention."""
+    axes = call.args.get("attention_axes")
+    if axes is None:
+        return tuple(range(1, rank - 1))
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    axes = tuple(a if a >= 0 else rank + a for a in axes)
+    if not all(1 <= a < rank - 1 for a in axes):
+        raise RuleError(
+            "KD505",
+            f"MultiHeadAttention attention_axes {call.args.get('attention_axes')} must name axes "
+            f"between the batch and the feature axis of a rank-{rank} input.",
+        )
+    return axes
+
+
+def check_mha_shapes(call: LayerCall, q: tuple, v: tuple, k: tuple, axes: tuple) -> None:
+    """KD500 when Keras's einsums would fail: value and key must agree
+    except in features, and query and value on every non-attention axis."""
+    if not len(q) == len(v) == len(k):
+        raise RuleError("KD500", f"MultiHeadAttention needs query, value and key of the same rank. Received: query {fmt_shape(q)}, value {fmt_shape(v)}, key {fmt_shape(k)}")
+    if v[1:-1] != k[1:-1]:
+        raise RuleError("KD500", f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {fmt_shape(v)} and key {fmt_shape(k)}")
+    for a in range(len(q) - 1):
+        if a not in axes and q[a] is not None and v[a] is not None and q[a] != v[a]:
+            raise RuleError(
+                "KD500",
+                f"MultiHeadAttention query and value must agree on axis {a} (not an attention axis). "
+                f"Received: query {fmt_shape(q)}, value {fmt_shape(v)}",
+            )
+
+
+def _projection(name: str, shape: tuple, heads: int, dim: int, bias: bool) -> list:
+    """The kernel (features, heads, dim) and bias (heads, dim) of a projection."""
+    return [Weight("kernel", (shape[-1], heads, dim))] + ([Weight("bias", (heads, dim))] if bias else [])
+
+
+@rule("MultiHeadAttention")
+def multi_head_attention(call: LayerCall) -> Result:
+    """query[:-1] + output_shape (default query's features); weights of the
+    query, key, (gate,) value and attention_output projections in that order.
+    With return_attention_scores the scores follow, shaped as Keras's static
+    spec: (batch, heads, query.shape[1], query.shape[1])."""
+    q, v, k = _mha_inputs(call)
+    axes = attention_axes(call, len(q))
+    check_mha_shapes(call, q, v, k, axes)
+    for name, s in (("query", q), ("value", v), ("key", k)):
+        known_dim(call, s, len(s) - 1, f"{name} feature dimension")
+    heads, key_dim = call.args["num_heads"], call.args["key_dim"]
+    value_dim = call.args.get("value_dim") or key_dim
+    bias = call.args.get("use_bias", True)
+    out_arg = call.args.get("output_shape")
+    out_dims = () if not out_arg else ((out_arg,) if isinstance(out_arg, int) else tuple(out_arg))
+    weights = _projection("query", q, heads, key_dim, bias) + _projection("key", k, heads, key_dim, bias)
+    if call.args.get("use_gate", False):
+        weights += _projection("gate", q, heads, value_dim, bias)
+    weights += _projection("value", v, heads, value_dim, bias)
+    final = out_dims or (q[-1],)
+    weights += [Weight("kernel", (heads, value_dim) + final)] + ([Weight("bias", final)] if bias else [])
+    dtype = compute_dtype(call.args)
+    out = TensorType(q[:-1] + final, dtype)
+    if call.call_kwargs.get("return_attention_scores", False):
+        return finish(call, (out, TensorType((q[0], heads, q[1], q[1]), dtype)), weights)
+    return finish(call, out, weights)
+
+
+def _attention_inputs(call: LayerCall) -> tuple:
+    """(query, value, key) shapes of an Attention call on [q, v] or [q, v, k]."""
+    items = call.inputs[0] if len(call.inputs) == 1 else None
+    if not isinstance(items, (list, tuple)) or not 2 <= len(items) <= 3 or not all(isinstance(t, TensorType) for t in items):
+        raise RuleError("KD505", f"{call.cls} must be called on a list [query, value] or [query, value, key]. Received: {describe(call.inputs)}")
+    q, v = known_rank(call, items[0]), known_rank(call, items[1])
+    k = known_rank(call, items[2]) if len(items) == 3 else v
+    return q, v, k
+
+
+def _agree(a, b) -> bool:
+    """Two dimensions that may be equal (None matches anything)."""
+    return a is None or b is None or a == b
+
+
+def _attention_weights(call: LayerCall, q: tuple) -> list:
+    """AdditiveAttention: a scale per query feature (use_scale defaults on);
+    Attention: a scalar scale if use_scale, a scalar for score_mode="concat"."""
+    if call.cls == "AdditiveAttention":
+        on = call.args.get("use_scale", True)
+        return [Weight("scale", (known_dim(call, q, len(q) - 1, "query feature dimension"),))] if on else []
+    weights = [Weight("scale", ())] if call.args.get("use_scale", False) else []
+    if call.args.get("score_mode", "dot") == "concat":
+        weights.append(Weight("concat_score_weight", ()))
+    return weights
+
+
+@rule("Attention", "AdditiveAttention")
+def attention(call: LayerCall) -> Result:
+    """(*query[:-1], value[-1]); scores (*query[:-1], key[-2]).  Query and key
+    features must match (the scores combine them), value and key lengths too."""
+    q, v, k = _attention_inputs(call)
+    if not len(q) == len(v) == len(k) or not all(_agree(a, b) for a, b in zip(q[:-2], v[:-2])):
+        raise RuleError("KD500", f"{call.cls} needs query, value and key with the same batch dimensions. Received: {fmt_shape(q)}, {fmt_shape(v)}, {fmt_shape(k)}")
+    if not _agree(q[-1], k[-1]) or not _agree(v[-2], k[-2]):
+        raise RuleError(
+            "KD500",
+            f"{call.cls} needs query and key with the same last dimension and value and key "
+            f"with the same length. Received: query {fmt_shape(q)}, value {fmt_shape(v)}, key {fmt_shape(k)}",
+        )
+    weights = _attention_weights(call, q)
+    dtype = compute_dtype(call.args)
+    out = TensorType(q[:-1] + (v[-1],), dtype)
+    if call.call_kwargs.get("return_attention_scores", False):
+        return finish(call, (out, TensorType(q[:-1] + (k[-2],), dtype)), weights)
+    return finish(call, out, weights)
