@@ -27,7 +27,6 @@ ERRORS: dict[str, str] = {
     "KD210": "invalid parameter list",
     "KD211": "wrong arguments to a block or model",
     "KD212": "block without a return value",
-    "KD213": "model parameter needs a value",
     # Layers and their arguments.
     "KD300": "unknown layer class",
     "KD301": "unknown keyword argument",

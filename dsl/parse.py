@@ -566,7 +566,6 @@ def _expected_text(expected: set, parser: Lark) -> str:
 
 def _syntax_error(exc: UnexpectedInput, text: str, filename: str, layout: _Layout) -> Diagnostic:
     parser = _parser()
-    hint = None
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         if tok.type == "$END":
@@ -586,10 +585,26 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str, layout: _Layou
             message = "unterminated string"
         else:
             message = f"unexpected character {char!r}"
-    opened = layout.unclosed()
-    if opened is not None:
-        hint = f"the `{opened.value}` at line {opened.line}, column {opened.column} is not closed"
+    hint = _syntax_hint(exc, text, span, layout)
     return Diagnostic("KD100", message, filename, span, hint)
+
+
+_STRING_PREFIXES = set("fFrRbBuU")
+
+
+def _syntax_hint(exc: UnexpectedInput, text: str, span: n.Span, layout: _Layout) -> Optional[str]:
+    """What probably went wrong, for the common mistakes."""
+    tok = getattr(exc, "token", None)
+    if tok is not None and tok.type == "NAME" and tok.value == "is":
+        return "kd has no `is`: compare with `==` or `!=`"
+    if tok is not None and tok.type == "NAME" and tok.value == "in":
+        return "`in` only appears in `for NAME in ...`"
+    if tok is not None and tok.type == "STRING" and tok.start_pos > 0 and text[tok.start_pos - 1] in _STRING_PREFIXES:
+        return "kd has no f-strings or string prefixes: join strings with + and str(), e.g. \"conv\" + str(i)"
+    opened = layout.unclosed()
+    if opened is not None and span.line > opened.line:
+        return f"the `{opened.value}` at line {opened.line}, column {opened.column} is not closed"
+    return None
 
 
 # ---------------------------------------------------------------- doc comments

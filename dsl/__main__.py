@@ -1,0 +1,5 @@
+"""`python -m dsl` runs the kdsl command line."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,204 @@
+"""keras.applications models used as layers, without Keras.
+
+The catalog records each application's layer graph (scripts/gen_catalog.py).
+kdsl replays that graph with its own shape rules for the input it is given,
+so an application gets exact output shapes for any input size it accepts,
+and exact weights: `Xception(weights=None, include_top=False)` on 250x250x3
+gives (None, 8, 8, 2048) and 20,861,480 parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import catalog as kcat
+from .shapes import base as rules
+from .shapes import ops as shape_ops
+from .shapes.base import LayerSpec, RuleError, TensorType, Weight
+from .values import Tensor, format_shape, show
+
+
+def _error(*args, **kwargs):
+    from .evaluate import EvalError
+
+    return EvalError(*args, **kwargs)
+
+
+def _tuples(value):
+    """Recorded configs are JSON: lists become the tuples Keras keeps."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------- input shape
+
+
+def declared_input_shape(info, args: dict, span) -> tuple:
+    """The input shape (batch first) the application builds with, checked
+    as keras.applications' obtain_input_shape checks it."""
+    shape = args.get("input_shape")
+    include_top = bool(args.get("include_top"))
+    name = info.name
+    if shape is None:
+        if include_top:
+            return (None,) + tuple(info.default_input_shape)
+        return (None, None, None, 3)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise _error("KD303", f"`{name}`: input_shape must have 3 dimensions (height, width, channels); received {show(shape)}", span)
+    shape = tuple(shape)
+    if args.get("weights") == "imagenet" and shape[-1] != 3:
+        raise _error("KD303", f"`{name}`: with imagenet weights the input must have 3 channels; received {show(shape)}", span)
+    if any(d is not None and d < info.min_size for d in shape[:2]):
+        raise _error("KD502", f"`{name}`: the input must be at least {info.min_size}x{info.min_size}; received {show(shape)}", span)
+    if include_top and None in shape:
+        raise _error("KD303", f"`{name}` with include_top=True needs a static input_shape; received {show(shape)}", span)
+    return (None,) + shape
+
+
+def _variant(args: dict) -> str:
+    if args.get("include_top"):
+        return "top"
+    return {None: "none", "avg": "avg", "max": "max"}.get(args.get("pooling"), "none")
+
+
+# -------------------------------------------------------------- replay
+
+
+def _correct_pad(shape, kernel) -> tuple:
+    """imagenet_utils.correct_pad: ZeroPadding2D before a strided convolution."""
+    kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
+    size = shape[1:3]
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
+    correct = (kernel[0] // 2, kernel[1] // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+class _Replay:
+    """Runs an application's recorded ops with kdsl's rules."""
+
+    def __init__(self, graph, variant: str, unknown_size: bool, args: dict):
+        self.graph = graph
+        self.ops = graph.ops(variant, unknown_size)
+        self.outputs = graph.outputs(variant, unknown_size)
+        self.args = args
+        self.cat = kcat.load()
+        self.results: list = []  # per op, per call: list of output TensorTypes
+        self.weights: list = []
+
+    def ref(self, value):
+        """Resolve `{"@": [op, call, output]}` references in call arguments."""
+        if isinstance(value, dict) and set(value) == {"@"}:
+            op, call, index = value["@"]
+            return self.results[op][call][index]
+        if isinstance(value, list):
+            return [self.ref(v) for v in value]
+        return value
+
+    def spec(self, op_class: str, config: dict) -> LayerSpec:
+        info = self.cat.layer(op_class)
+        args = {p.name: p.default for p in self.cat.base_layer_kwargs()} if info.var_keyword else {}
+        args.update({p.name: p.default for p in info.params})
+        args.update(_tuples(kcat.bind_params(config, self.args)))
+        return LayerSpec(info.canonical, args)
+
+    def run(self, input_type: TensorType):
+        for op in self.ops:
+            calls = []
+            for call in op["calls"]:
+                inputs = [self.ref(a) for a in call["args"]]
+                outputs, weights = self.apply(op, call, inputs, input_type)
+                if not calls:
+                    self.weights.extend(weights)
+                calls.append(outputs)
+            self.results.append(calls)
+        outs = [self.ref(o) for o in self.outputs]
+        return outs, tuple(self.weights)
+
+    def apply(self, op, call, inputs, input_type):
+        cls = op["class"]
+        if cls == "InputLayer":
+            return [input_type], []
+        if op.get("module") == "keras.src.ops.numpy":
+            return [shape_ops.elementwise({"Add": "+", "Multiply": "*", "Subtract": "-", "Divide": "/"}[cls], *inputs)], []
+        if cls == "Sequential":
+            return self.sequential(op, inputs)
+        if cls == "LayerScale":
+            dim = op["config"]["projection_dim"]
+            return [inputs[0]], [Weight("variable", (dim,), True)]
+        if cls == "CustomScaleLayer":
+            return [inputs[0][0]], []
+        config = dict(op["config"])
+        for key, dynamic in call.get("dynamic", {}).items():
+            if "correct_pad" in dynamic:
+                config[key] = _correct_pad(inputs[0].shape, dynamic["correct_pad"])
+        result = rules.lookup(self.cat.layer(cls).canonical)(rules.LayerCall(self.spec(cls, config), tuple(inputs), {}))
+        out = result.outputs
+        return (list(out) if isinstance(out, (list, tuple)) else [out]), list(result.weights)
+
+    def sequential(self, op, inputs):
+        value, weights = inputs[0], []
+        for layer in op["config"]["layers"]:
+            spec = self.spec(layer["class"], layer["config"])
+            result = rules.lookup(spec.cls)(rules.LayerCall(spec, (value,), {}))
+            value = result.outputs
+            weights.extend(result.weights)
+        return [value], weights
+
+
+def replay(name: str, args: dict, input_type: TensorType):
+    """The outputs and weights of application NAME with ARGS on INPUT_TYPE.
+    Raises RuleError when the input does not fit."""
+    graph = kcat.load().application_graph(name)
+    unknown_size = input_type.shape[1] is None and graph.has_unknown_size_graph()
+    return _Replay(graph, _variant(args), unknown_size, args).run(input_type)
+
+
+# ---------------------------------------------------- evaluator entry points
+
+
+def prepare(ev, frame, inst, expr) -> None:
+    """Check a new application instance's arguments and build its weights."""
+    info = kcat.load().application(inst.cls)
+    args = inst.args
+    if args.get("input_tensor") is not None:
+        raise _error("KD303", f"`{inst.cls}`: input_tensor is not supported in kd; apply the model to a tensor instead",
+                     expr.span)
+    shape = declared_input_shape(info, args, expr.span)
+    inst.graph = {"input": TensorType(shape, "float32"), "cache": {}}
+    try:
+        outputs, weights = _replay_cached(inst, inst.graph["input"])
+    except RuleError as err:
+        raise _error(err.code, f"`{inst.cls}` cannot be built for input {format_shape(shape)}: {err.message}", expr.span) from None
+    inst.weights = weights
+
+
+def _replay_cached(inst, input_type: TensorType):
+    cache = inst.graph["cache"]
+    if input_type.shape not in cache:
+        cache[input_type.shape] = replay(inst.cls, inst.args, input_type)
+    return cache[input_type.shape]
+
+
+def apply(ev, frame, inst, args: list, kwargs: dict, span):
+    """Apply an application instance to one image tensor: (output types, weights)."""
+    from .layers import compatible
+
+    tensor = args[0] if len(args) == 1 else None
+    if isinstance(tensor, (list, tuple)) and len(tensor) == 1:
+        tensor = tensor[0]
+    if not isinstance(tensor, Tensor) or kwargs.keys() - {"training"}:
+        raise _error("KD211", f"`{inst.label}` takes one image tensor", span)
+    declared = inst.graph["input"]
+    if tensor.shape is None:
+        return TensorType(None), inst.weights
+    if not compatible(declared.shape, tensor.shape):
+        raise _error("KD500", f"`{inst.label}` ({inst.cls}) expects inputs of shape {format_shape(declared.shape)}; "
+                              f"received {show(tensor)}", span)
+    try:
+        outputs, weights = _replay_cached(inst, TensorType(tensor.shape, "float32"))
+    except RuleError as err:
+        raise _error(err.code, f"`{inst.label}` ({inst.cls}) on {show(tensor)}: {err.message}", span, err.hint) from None
+    return (outputs[0] if len(outputs) == 1 else list(outputs)), weights

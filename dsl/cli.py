@@ -1,0 +1,317 @@
+"""The `kdsl` command line.
+
+Exit status: 0 success; 1 errors in the input (or stale output under
+`compile --check`); 2 wrong usage of the command line, or an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from .limits import DEFAULT_LIMITS, Limits
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+_LIMIT_FLAGS = {
+    "max_file_size": ("max_file_bytes", "largest .kd file, in bytes"),
+    "max_depth": ("max_depth", "deepest nesting of expressions and statements"),
+    "max_layers": ("max_layers", "most layer applications in one model"),
+    "max_iterations": ("max_iterations", "most iterations of one `for` loop"),
+    "max_steps": ("max_steps", "most evaluation steps in all"),
+    "max_sequence": ("max_sequence", "longest constant list, tuple or string"),
+    "max_int_bits": ("max_int_bits", "largest constant integer, in bits"),
+}
+
+
+class UsageError(Exception):
+    """Wrong use of the command line (exit status 2)."""
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("human", "json", "github"), default="human",
+                        help="how diagnostics are printed (default: human)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a model parameter's value, a kd constant (repeatable)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    group = parser.add_argument_group("limits")
+    for flag, (field, text) in _LIMIT_FLAGS.items():
+        group.add_argument(f"--{flag.replace('_', '-')}", type=int, metavar="N",
+                           help=f"{text} (default {getattr(DEFAULT_LIMITS, field):,})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kdsl", description="Compile kd neural-network graphs to Keras 3 Python.")
+    parser.add_argument("--version", action="version", version=f"kdsl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    compile_ = commands.add_parser("compile", help="write NAME.py for each .kd file")
+    compile_.add_argument("paths", nargs="+", metavar="FILE|DIR", help=".kd files, or folders to search for them")
+    compile_.add_argument("-o", "--output", metavar="DIR", help="write the modules into DIR")
+    mode = compile_.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 where an output is missing or stale")
+    mode.add_argument("--stdout", action="store_true", help="print the module instead of writing it")
+    compile_.add_argument("--force", action="store_true", help="overwrite files that kdsl did not generate")
+    _add_common(compile_)
+
+    check = commands.add_parser("check", help="parse and check only")
+    check.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    _add_common(check)
+
+    summary = commands.add_parser("summary", help="the layer table of each model, like model.summary()")
+    summary.add_argument("paths", nargs=1, metavar="FILE")
+    summary.add_argument("--model", metavar="NAME", help="only this model")
+    _add_common(summary)
+    return parser
+
+
+def _limits(args) -> Limits:
+    values = {}
+    for flag, (field, _) in _LIMIT_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            if value <= 0:
+                raise UsageError(f"--{flag.replace('_', '-')} must be positive")
+            values[field] = value
+    return replace(DEFAULT_LIMITS, **values)
+
+
+def _params(args) -> dict:
+    """--param NAME=VALUE pairs, each VALUE a kd constant."""
+    from .diagnostics import KdError
+    from .evaluate import EvalError, evaluate_constant
+    from .parse import parse_value
+
+    out = {}
+    for item in args.param:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UsageError(f"--param takes NAME=VALUE, e.g. --param \"input_shape=(32, 32, 3)\"; received {item!r}")
+        try:
+            out[name.strip()] = evaluate_constant(parse_value(text, f"--param {name}"))
+        except KdError as err:
+            raise UsageError(f"--param {name}: {err.diagnostics[0].message}") from None
+        except EvalError as err:
+            raise UsageError(f"--param {name}: {err.message}") from None
+    return out
+
+
+def _sources(paths: list) -> list:
+    """The .kd files named, folders searched recursively, in a stable order."""
+    found = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend((p, path) for p in sorted(path.rglob("*.kd")) if p.is_file())
+        elif path.is_file():
+            found.append((path, None))
+        else:
+            raise UsageError(f"no such file or folder: {raw}")
+    if not found:
+        raise UsageError("no .kd files found")
+    return found
+
+
+# ---------------------------------------------------------------- printing
+
+
+class _Printer:
+    """Prints diagnostics in the chosen format; counts what it printed."""
+
+    def __init__(self, fmt: str, strict: bool):
+        self.fmt = fmt
+        self.strict = strict
+        self.failed = False
+
+    def show(self, diagnostics: list, sources: dict) -> None:
+        from .diagnostics import render
+
+        if not diagnostics:
+            return
+        if any(d.is_error for d in diagnostics) or (self.strict and diagnostics):
+            self.failed = True
+        stream = sys.stdout if self.fmt in ("json", "github") else sys.stderr
+        print(render(diagnostics, self.fmt, sources), file=stream)
+
+    def fails(self, diagnostics: list) -> bool:
+        return any(d.is_error for d in diagnostics) or (self.strict and bool(diagnostics))
+
+
+def _read(path: Path, limits: Limits, printer: _Printer):
+    """The text of a source file, or None after printing why it cannot be read."""
+    from .diagnostics import KdError
+    from .parse import decode_source
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return decode_source(data, str(path), limits)
+    except KdError as err:
+        printer.show(err.diagnostics, {})
+        return None
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _note(message: str) -> None:
+    print(f"kdsl: {message}", file=sys.stderr)
+
+
+def cmd_check(args) -> int:
+    from .check import check_source
+
+    limits, params = _limits(args), _params(args)
+    printer = _Printer(args.format, args.strict)
+    for path, _ in _sources(args.paths):
+        text = _read(path, limits, printer)
+        if text is None:
+            continue
+        result = check_source(text, str(path), path, params, limits)
+        printer.show(result.diagnostics, _sources_of(result, path, text))
+    return EXIT_INPUT if printer.failed else EXIT_OK
+
+
+def _sources_of(result, path: Path, text: str) -> dict:
+    if result is not None and getattr(result, "program", None) is not None:
+        return result.program.sources
+    return {str(path): text}
+
+
+def _target(path: Path, root: Optional[Path], out: Optional[Path]) -> Path:
+    from .compiler import output_path
+
+    if out is None:
+        return output_path(path)
+    if root is not None:
+        relative = path.parent.relative_to(root)
+        return output_path(path, out / relative)
+    return output_path(path, out)
+
+
+def cmd_compile(args) -> int:
+    from .compiler import compile_text, relative_label
+
+    limits, params = _limits(args), _params(args)
+    printer = _Printer(args.format, args.strict)
+    sources = _sources(args.paths)
+    if args.stdout and len(sources) != 1:
+        raise UsageError("--stdout takes exactly one .kd file")
+    out = Path(args.output) if args.output else None
+    stale = False
+    for path, root in sources:
+        text = _read(path, limits, printer)
+        if text is None:
+            continue
+        target = _target(path, root, out)
+        result = compile_text(text, str(path), path, relative_label(path, target.parent), limits, params)
+        printer.show(result.diagnostics, _sources_of(result.check, path, text))
+        if not result.ok or printer.fails(result.diagnostics):
+            continue
+        if args.stdout:
+            sys.stdout.write(result.text)
+        elif args.check:
+            stale |= _report_stale(target, result.text)
+        else:
+            _write(target, result.text, args.force, printer)
+    if printer.failed or stale:
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def _report_stale(target: Path, text: str) -> bool:
+    try:
+        current = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _note(f"{target} is missing")
+        return True
+    except (OSError, UnicodeDecodeError):
+        _note(f"{target} cannot be read")
+        return True
+    if current != text:
+        _note(f"{target} is out of date")
+        return True
+    return False
+
+
+def _write(target: Path, text: str, force: bool, printer: _Printer) -> None:
+    from .files import atomic_write, is_generated
+
+    if target.exists() and not force and not is_generated(target):
+        _note(f"error: {target} exists and was not generated by kdsl; not overwriting it (use --force)")
+        printer.failed = True
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and target.read_text(encoding="utf-8", errors="replace") == text:
+            _note(f"{target} is up to date")
+            return
+        atomic_write(target, text)
+    except OSError as exc:
+        _note(f"error: cannot write {target}: {exc.strerror}")
+        printer.failed = True
+        return
+    _note(f"wrote {target}")
+
+
+def cmd_summary(args) -> int:
+    from .check import check_source
+    from .summary import render_summaries
+
+    limits, params = _limits(args), _params(args)
+    printer = _Printer(args.format, args.strict)
+    (path, _), = _sources(args.paths)
+    text = _read(path, limits, printer)
+    if text is None:
+        return EXIT_INPUT
+    result = check_source(text, str(path), path, params, limits)
+    printer.show(result.diagnostics, _sources_of(result, path, text))
+    if args.model is not None and args.model not in result.graphs and args.model not in result.skipped:
+        raise UsageError(f"no model named {args.model!r} in {path}")
+    if printer.failed:
+        return EXIT_INPUT
+    print(render_summaries(result, args.model), end="")
+    return EXIT_OK
+
+
+COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary}
+
+
+def main(argv: Optional[list] = None) -> int:
+    """Run the kdsl command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors and --version
+        return int(exc.code or 0) and EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"kdsl: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kdsl: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a bug in kdsl, not in the input
+        print("internal error in kdsl, please report", file=sys.stderr)
+        if args.debug or os.environ.get("KDSL_DEBUG"):
+            traceback.print_exc()
+        return EXIT_USAGE
+
+
+def run() -> None:
+    """The console-script entry point."""
+    sys.exit(main())

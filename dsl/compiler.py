@@ -1,0 +1,91 @@
+"""The driver: source text -> checked program -> generated Python module."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from . import nodes as n
+from .check import CheckResult, check_program
+from .diagnostics import Diagnostic, KdError
+from .files import HEADER_PREFIX, HEADER_SUFFIX
+from .limits import DEFAULT_LIMITS, Limits
+from .pynames import is_identifier
+
+
+@dataclass
+class Compiled:
+    """The result of compiling one source: the module text (None when the
+    source has errors) and every diagnostic."""
+
+    text: Optional[str]
+    diagnostics: list = field(default_factory=list)
+    check: Optional[CheckResult] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+def header_line(source_label: str) -> str:
+    """Line 1 of every generated module."""
+    from .emit import header_path
+
+    return f"{HEADER_PREFIX}{__version__} from {header_path(source_label)}{HEADER_SUFFIX}"
+
+
+def module_name_problem(filename: str) -> Optional[Diagnostic]:
+    """KD209 when a source's stem cannot name a Python module."""
+    stem = Path(filename).name
+    stem = stem[: -len(".kd")] if stem.endswith(".kd") else Path(stem).stem
+    if is_identifier(stem) and stem != "keras":
+        return None
+    return Diagnostic("KD209", f"`{stem}` cannot be the name of a Python module: the generated file would be `{stem}.py`",
+                      filename, n.Span(1, 1, 1, 1), "rename the file to a valid Python identifier (letters, digits, `_`), other than `keras`")
+
+
+def generate(program, source_label: str) -> str:
+    """The formatted module for a checked PROGRAM."""
+    from .emit import module_data
+    from .pyformat import black_format, render_module
+
+    text = render_module(module_data(program, header_line(source_label)))
+    return black_format(text)
+
+
+def compile_text(text: str, filename: str, path: Optional[Path] = None, source_label: Optional[str] = None,
+                 limits: Limits = DEFAULT_LIMITS, overrides: Optional[dict] = None) -> Compiled:
+    """Check and generate; SOURCE_LABEL is the path the header shows."""
+    from .program import load_program
+
+    try:
+        program = load_program(text, filename, path, limits)
+    except KdError as err:
+        return Compiled(None, sorted(err.diagnostics, key=Diagnostic.sort_key))
+    result = check_program(program, overrides, limits)
+    problems = list(result.diagnostics)
+    naming = module_name_problem(filename)
+    if naming is not None:
+        problems.append(naming)
+    if any(d.is_error for d in problems):
+        return Compiled(None, sorted(problems, key=Diagnostic.sort_key), result)
+    try:
+        module = generate(program, source_label or Path(filename).name)
+    except KdError as err:
+        return Compiled(None, sorted(problems + err.diagnostics, key=Diagnostic.sort_key), result)
+    return Compiled(module, problems, result)
+
+
+def relative_label(source: Path, out_dir: Path) -> str:
+    """The source path relative to the generated file's folder, `/`-separated."""
+    rel = os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
+    return rel.replace(os.sep, "/")
+
+
+def output_path(source: Path, out_dir: Optional[Path] = None) -> Path:
+    """Where the module for SOURCE goes: NAME.py beside it or in OUT_DIR."""
+    stem = source.name[: -len(".kd")] if source.name.endswith(".kd") else source.stem
+    return (out_dir if out_dir is not None else source.parent) / f"{stem}.py"

@@ -1,0 +1,581 @@
+"""The code generator: a kd program -> the text of a Keras 3 Python module.
+
+Structure-preserving: each block becomes a Python function, each model a
+`build_NAME` (and `compile_NAME`) function, loops stay loops and `if`s stay
+`if`s.  Expressions are translated into Python `ast` nodes and printed with
+`ast.unparse`, so every identifier is a checked Python name and every
+literal is quoted by Python itself.  This module prepares data; the Jinja
+template in templates/ lays it out; `dsl.pyformat` runs black on the result.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import nodes as n
+from .diagnostics import Diagnostic, KdError
+from .naming import model_naming, producer_call
+from .pynames import BUILTINS, MODULE_RESERVED, Namespace, is_identifier
+from .scope import (
+    AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, called_definitions,
+    resolve_global, scope_of,
+)
+from .layers import namespace_of
+
+_BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod, "**": ast.Pow}
+_CMPOPS = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+_COMPILE_NAMESPACES = {"optimizer": "optimizers", "loss": "losses", "metrics": "metrics", "weighted_metrics": "metrics"}
+
+
+@dataclass
+class Line:
+    indent: int
+    text: str
+
+
+@dataclass
+class PyFunction:
+    signature: str
+    docstring: Optional[str]
+    body: list  # of Line
+
+
+@dataclass
+class ModuleData:
+    """What the module template lays out."""
+
+    header: str
+    imports: list  # lines such as "from my.layers import Gated"
+    functions: list  # PyFunction
+    custom_objects: str  # the CUSTOM_OBJECTS dict literal
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def name(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Load())
+
+
+def attr(*parts: str) -> ast.expr:
+    node: ast.expr = name(parts[0])
+    for part in parts[1:]:
+        node = ast.Attribute(value=node, attr=part, ctx=ast.Load())
+    return node
+
+
+def const(value) -> ast.Constant:
+    return ast.Constant(value=value)
+
+
+def unparse(node: ast.AST) -> str:
+    return ast.unparse(ast.fix_missing_locations(node))
+
+
+def _is_none(e) -> bool:
+    return isinstance(e, n.Constant) and e.value is None
+
+
+def docstring_literal(text: str) -> str:
+    """A triple-quoted docstring holding TEXT exactly, that cannot close
+    itself early: backslashes, runs of quotes and unprintable characters are
+    escaped."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in "\n\t" or ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    body = "".join(out).replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    literal = '"""' + body + '"""'
+    if ast.literal_eval(literal) != text:  # the escaping must be total
+        raise AssertionError(f"docstring escaping failed for {text!r}")
+    return literal
+
+
+def header_path(path: str) -> str:
+    """A path shown in the header comment, with anything that could end the
+    comment line (newlines, control characters) escaped."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}" for ch in path)
+
+
+# ------------------------------------------------------------ module naming
+
+
+@dataclass
+class _Names:
+    """Python names of everything at the module's top level."""
+
+    module: Namespace
+    defs: dict = field(default_factory=dict)  # id(def) -> python name (block) or build name (model)
+    compile_fns: dict = field(default_factory=dict)  # id(model) -> compile function name
+    params: dict = field(default_factory=dict)  # id(def) -> {kd param: python name}
+    customs: dict = field(default_factory=dict)  # (module, name) -> python name
+
+
+def _emitted_definitions(program) -> list:
+    """The (file, definition) pairs the module holds: the main file's, those
+    of files it imports directly, and whatever those reach; imported first."""
+    wanted = []
+    seen = set()
+
+    def add(file, definition):
+        if id(definition) in seen:
+            return
+        seen.add(id(definition))
+        wanted.append((file, definition))
+        for ref in called_definitions(file, definition):
+            add(ref.file, ref.definition)
+
+    for imported in program.main.imports:
+        for definition in imported.module.definitions:
+            add(imported, definition)
+    for definition in program.main.module.definitions:
+        add(program.main, definition)
+    order = {id(f): i for i, f in enumerate(program.files)}
+    position = {id(d): i for f in program.files for i, d in enumerate(f.module.definitions)}
+    return sorted(wanted, key=lambda fd: (order[id(fd[0])], position[id(fd[1])]))
+
+
+def _custom_imports(emitted, names: _Names) -> list:
+    """One import line per (module, name) used by any emitted file."""
+    lines = []
+    files = []
+    for file, _ in emitted:
+        if file not in files:
+            files.append(file)
+    for file in files:
+        for item in file.module.items:
+            if not isinstance(item, n.FromImport):
+                continue
+            _check_module_path(file, item)
+            for imported in item.names:
+                key = (item.module, imported.name)
+                if key in names.customs:
+                    continue
+                py = names.module.claim(imported.bound)
+                names.customs[key] = py
+                alias = "" if py == imported.name else f" as {py}"
+                lines.append(f"from {item.module} import {imported.name}{alias}")
+    return lines
+
+
+def _check_module_path(file, item: n.FromImport) -> None:
+    bad = [part for part in item.module.split(".") if not is_identifier(part)]
+    bad += [i.name for i in item.names if not is_identifier(i.name)]
+    if bad:
+        raise KdError([Diagnostic("KD209", f"`{bad[0]}` is a Python keyword, so `from {item.module} import ...` cannot be written in Python",
+                                  file.display, item.span)])
+
+
+def _module_names(program, emitted) -> _Names:
+    names = _Names(Namespace(MODULE_RESERVED | BUILTINS))
+    main_first = sorted(emitted, key=lambda fd: fd[0] is not program.main)
+    for file, definition in main_first:
+        if isinstance(definition, n.ModelDef):
+            names.defs[id(definition)] = names.module.claim(f"build_{definition.name}")
+    for file, definition in main_first:
+        if isinstance(definition, n.BlockDef):
+            names.defs[id(definition)] = names.module.claim(definition.name)
+    for file, definition in main_first:
+        if isinstance(definition, n.ModelDef) and _compile_stmt(definition) is not None:
+            names.compile_fns[id(definition)] = names.module.claim(f"compile_{definition.name}")
+    return names
+
+
+def _parameter_names(names: _Names, emitted) -> None:
+    """The Python names of every function's parameters, for keyword calls."""
+    for _, definition in emitted:
+        reserved = ("name",) if isinstance(definition, n.ModelDef) else ()
+        names.params[id(definition)] = _function_namespace(names, definition, reserved)[1]
+
+
+def _function_namespace(names: _Names, definition, extra_reserved=()):
+    """A function's namespace with its parameters claimed first, so every
+    function and every caller agree on the parameters' Python names."""
+    ns = names.module.child()
+    for reserved in extra_reserved:
+        ns.reserve(reserved)
+    params = {p.name: ns.claim(p.name) for p in definition.params or []}
+    return ns, params
+
+
+def _compile_stmt(model: n.ModelDef) -> Optional[n.CompileStmt]:
+    return next((s for s in model.body if isinstance(s, n.CompileStmt)), None)
+
+
+# ---------------------------------------------------------------- functions
+
+
+class _FunctionEmitter:
+    """Emits one block or model body as lines of Python."""
+
+    def __init__(self, names: _Names, file, definition, extra_reserved=()):
+        self.names = names
+        self.file = file
+        self.definition = definition
+        self.scope = scope_of(definition)
+        self.ns, params = _function_namespace(names, definition, extra_reserved)
+        # kd local name -> Python name; the module's names stay usable.
+        self.local = dict(params)
+        for bound in bindings(definition.body):
+            if bound.id not in self.local:
+                self.local[bound.id] = self.ns.claim(bound.id)
+        self.naming = model_naming(file, definition) if isinstance(definition, n.ModelDef) else None
+        self.lines: list = []
+        self.indent = 1
+        self.outputs: list = []  # Python expressions of the model's outputs, in order
+        self.input_captures: dict = {}  # id(Input statement) -> name kept for keras.Model(inputs=...)
+
+    # -- lines
+
+    def emit(self, text: str) -> None:
+        self.lines.append(Line(self.indent, text))
+
+    def fresh(self, base: str) -> str:
+        return self.ns.temporary(base)
+
+    # -- expressions
+
+    def expr(self, e, namespace: Optional[str] = None, hoist: bool = True) -> ast.expr:
+        """Translate a kd expression; NAMESPACE resolves bare class calls in a
+        keras module (initializers, losses, ...)."""
+        method = getattr(self, f"_x_{type(e).__name__}")
+        return method(e, namespace, hoist)
+
+    def _x_Name(self, e: n.Name, namespace, hoist):
+        if self.scope.is_local(e.id):
+            return name(self.local[e.id])
+        return self._global(e.id)
+
+    def _global(self, kd_name: str) -> ast.expr:
+        ref = resolve_global(self.file, kd_name)
+        if isinstance(ref, DefRef):
+            return name(self.names.defs[id(ref.definition)])
+        if isinstance(ref, CustomRef):
+            return name(self.names.customs[(ref.module, ref.name)])
+        if isinstance(ref, InputRef):
+            return attr("keras", "Input")
+        if isinstance(ref, (LayerRef, MergeRef)):
+            return attr("layers", ref.name)
+        if isinstance(ref, AppRef):
+            return attr("keras", "applications", ref.name)
+        if isinstance(ref, BuiltinRef):
+            return name(ref.name)
+        raise AssertionError(f"unresolved name {kd_name!r} reached the code generator")
+
+    def _x_Constant(self, e, namespace, hoist):
+        return const(e.value)
+
+    def _x_TupleExpr(self, e, namespace, hoist):
+        return ast.Tuple([self.expr(i, namespace, hoist) for i in e.items], ast.Load())
+
+    def _x_ListExpr(self, e, namespace, hoist):
+        return ast.List([self.expr(i, namespace, hoist) for i in e.items], ast.Load())
+
+    def _x_DictExpr(self, e, namespace, hoist):
+        keys = [self.expr(entry.key, None, hoist) for entry in e.entries]
+        values = [self.expr(entry.value, namespace, hoist) for entry in e.entries]
+        return ast.Dict(keys, values)
+
+    def _x_UnaryOp(self, e, namespace, hoist):
+        op = {"not": ast.Not, "-": ast.USub, "+": ast.UAdd}[e.op]()
+        return ast.UnaryOp(op, self.expr(e.operand, None, hoist))
+
+    def _x_BinOp(self, e, namespace, hoist):
+        return ast.BinOp(self.expr(e.left, None, hoist), _BINOPS[e.op](), self.expr(e.right, None, hoist))
+
+    def _x_BoolOp(self, e, namespace, hoist):
+        op = ast.And() if e.op == "and" else ast.Or()
+        return ast.BoolOp(op, [self.expr(v, None, False) for v in e.values])
+
+    def _x_Compare(self, e, namespace, hoist):
+        # `== None` reads as `is None` in Python (the same for kd's constants).
+        ops = [
+            (ast.Is() if o == "==" else ast.IsNot()) if o in ("==", "!=") and _is_none(c) else _CMPOPS[o]()
+            for o, c in zip(e.ops, e.comparators)
+        ]
+        return ast.Compare(self.expr(e.left, None, hoist), ops, [self.expr(c, None, hoist) for c in e.comparators])
+
+    def _x_IfExp(self, e, namespace, hoist):
+        return ast.IfExp(self.expr(e.test, None, hoist), self.expr(e.body, namespace, False),
+                         self.expr(e.orelse, namespace, False))
+
+    def _x_Subscript(self, e, namespace, hoist):
+        if isinstance(e.index, n.Slice):
+            parts = [None if p is None else self.expr(p, None, hoist) for p in (e.index.lower, e.index.upper, e.index.step)]
+            index = ast.Slice(*parts)
+        else:
+            index = self.expr(e.index, None, hoist)
+        return ast.Subscript(self.expr(e.value, None, hoist), index, ast.Load())
+
+    def _x_Attribute(self, e, namespace, hoist):
+        return ast.Attribute(self.expr(e.value, None, hoist), e.attr, ast.Load())
+
+    def _x_Chain(self, e, namespace, hoist):
+        if not hoist:
+            value = self.expr(e.steps[0], None, False)
+            for step in e.steps[1:]:
+                value = self.apply_step(step, value, False)
+            return value
+        temp = self.fresh("t")
+        self.chain_into(e, [temp])
+        return name(temp)
+
+    def _x_Call(self, e: n.Call, namespace, hoist):
+        func = e.func
+        if isinstance(func, n.Name) and not self.scope.is_local(func.id):
+            if namespace is not None:
+                return self._namespaced_call(e, namespace, hoist)
+            return self._global_call(e, resolve_global(self.file, func.id), hoist)
+        return self.call(self.expr(func, None, hoist), e, hoist)
+
+    def _namespaced_call(self, e: n.Call, namespace: str, hoist):
+        return self.call(attr("keras", namespace, e.func.id), e, hoist)
+
+    def _global_call(self, e: n.Call, ref, hoist, first: Optional[ast.expr] = None):
+        if isinstance(ref, DefRef):
+            params = self.names.params.get(id(ref.definition), {})
+            return self.call(name(self.names.defs[id(ref.definition)]), e, hoist, first=first, rename=params)
+        if isinstance(ref, MergeRef):
+            args = [self.expr(a, None, hoist) for a in e.args]
+            listed = args[0] if len(args) == 1 and isinstance(e.args[0], (n.ListExpr, n.TupleExpr)) else ast.List(args, ast.Load())
+            return ast.Call(attr("layers", ref.name), [listed], self.keywords(e, hoist))
+        return self.call(self._global(e.func.id), e, hoist)
+
+    def keywords(self, e: n.Call, hoist, rename=None) -> list:
+        out = []
+        for k in e.keywords:
+            key = (rename or {}).get(k.name, k.name)
+            out.append(ast.keyword(key, self.expr(k.value, namespace_of(k.name), hoist)))
+        implicit = self.naming.implicit.get(id(e)) if self.naming else None
+        if implicit is not None:
+            out.append(ast.keyword("name", const(implicit)))
+        return out
+
+    def call(self, func: ast.expr, e: n.Call, hoist, first=None, rename=None) -> ast.Call:
+        args = [self.expr(a, None, hoist) for a in e.args]
+        if first is not None:
+            args.insert(0, first)
+        return ast.Call(func, args, self.keywords(e, hoist, rename))
+
+    # -- chains
+
+    def apply_step(self, step, value: ast.expr, hoist: bool) -> ast.expr:
+        """One chain step applied to VALUE: a block call takes it first."""
+        if isinstance(step, n.Call) and isinstance(step.func, n.Name) and not self.scope.is_local(step.func.id):
+            ref = resolve_global(self.file, step.func.id)
+            if isinstance(ref, DefRef) and not ref.is_model:
+                return self._global_call(step, ref, hoist, first=value)
+        return ast.Call(self.expr(step, None, hoist), [value], [])
+
+    def chain_into(self, chain: n.Chain, targets: list) -> None:
+        """Emit CHAIN one statement a step, ending in TARGETS (Python names).
+        Intermediate results rebind the target when that keeps the meaning,
+        else go through a temporary."""
+        steps = chain.steps
+        later_names = {node.id for step in steps[2:] for node in n.walk(step) if isinstance(node, n.Name)}
+        target_kd = [k for k, v in self.local.items() if v in targets]
+        single = len(targets) == 1
+        via = targets[0] if single and not (set(target_kd) & later_names) else self.fresh("t")
+        value = self.expr(steps[0])
+        for index, step in enumerate(steps[1:], start=1):
+            last = index == len(steps) - 1
+            call = self.apply_step(step, value, True)
+            lhs = ", ".join(targets) if last else via
+            self.emit(f"{lhs} = {unparse(call)}")
+            value = name(via)
+
+    def statement_expr(self, e, namespace=None) -> str:
+        """Translate E for the current statement; hoisted chains go before it."""
+        saved, self.lines = self.lines, []
+        node = self.expr(e, namespace)
+        hoisted, self.lines = self.lines, saved
+        self.lines.extend(hoisted)
+        return unparse(node)
+
+    # -- statements
+
+    def body(self, stmts: list) -> None:
+        if not stmts:
+            self.emit("pass")
+        for stmt in stmts:
+            getattr(self, f"_s_{type(stmt).__name__}")(stmt)
+
+    def assign(self, targets: list, value) -> None:
+        py_targets = [self.local[t.id] for t in targets]
+        if isinstance(value, n.Chain):
+            self.chain_into(value, py_targets)
+            return
+        self.emit(f"{', '.join(py_targets)} = {self.statement_expr(value)}")
+
+    def _s_Assign(self, s: n.Assign):
+        if isinstance(s.value, n.Name) and len(s.targets) == 1 and s.value.id == s.targets[0].id:
+            return  # `x: (None, 8) = x` only annotates
+        self.assign(s.targets, s.value)
+        if id(s) in self.input_captures:
+            self.emit(f"{self.input_captures[id(s)]} = {self.local[s.targets[0].id]}")
+
+    def _s_SetTrainable(self, s: n.SetTrainable):
+        self.emit(f"{self.local[s.target.id]}.trainable = {self.statement_expr(s.value)}")
+
+    def _s_Output(self, s: n.Output):
+        if s.value is not None:
+            self.assign(s.names, s.value)
+        decisions = self.naming.outputs.get(id(s), [])
+        rebound = self.naming.rebound_after.get(id(s), set())
+        for node, (out_name, identity) in zip(s.names, decisions):
+            py = self.local.get(node.id) or unparse(self._global(node.id))
+            if identity:
+                temp = self.fresh(f"{node.id}_output")
+                self.emit(f"{temp} = layers.Identity(name={out_name!r})({py})")
+                self.outputs.append(temp)
+            elif out_name in rebound:
+                temp = self.fresh(f"{node.id}_output")
+                self.emit(f"{temp} = {py}")
+                self.outputs.append(temp)
+            else:
+                self.outputs.append(py)
+
+    def _s_Return(self, s: n.Return):
+        (value,) = s.values if len(s.values) == 1 else (None,)
+        if isinstance(value, n.Chain) and self._source_reusable(value):
+            # Nothing runs after a return, so the chain can rebind its source.
+            target = self.local[value.steps[0].id]
+            self.chain_into(value, [target])
+            self.emit(f"return {target}")
+            return
+        values = [self.statement_expr(v) for v in s.values]
+        self.emit(f"return {', '.join(values)}")
+
+    def _source_reusable(self, chain: n.Chain) -> bool:
+        source = chain.steps[0]
+        if not isinstance(source, n.Name) or not self.scope.is_local(source.id):
+            return False
+        later = {node.id for step in chain.steps[2:] for node in n.walk(step) if isinstance(node, n.Name)}
+        return source.id not in later
+
+    def _s_For(self, s: n.For):
+        targets = ", ".join(self.local[t.id] for t in s.targets)
+        self.emit(f"for {targets} in {self.statement_expr(s.iterable)}:")
+        self.nested(s.body)
+
+    def _s_If(self, s: n.If):
+        for index, (test, body) in enumerate(s.branches):
+            keyword = "if" if index == 0 else "elif"
+            self.emit(f"{keyword} {self.statement_expr(test)}:")
+            self.nested(body)
+        if s.orelse is not None:
+            self.emit("else:")
+            self.nested(s.orelse)
+
+    def nested(self, stmts: list) -> None:
+        self.indent += 1
+        self.body(stmts)
+        self.indent -= 1
+
+    def _s_ExprStmt(self, s: n.ExprStmt):
+        self.emit(self.statement_expr(s.value))
+
+    def _s_CompileStmt(self, s: n.CompileStmt):
+        pass  # compile settings go into compile_NAME
+
+    # -- signatures
+
+    def param_list(self) -> list:
+        out = []
+        for param in self.definition.params or []:
+            py = self.local[param.name]
+            if param.default is None:
+                out.append(py)
+            else:
+                out.append(f"{py}={unparse(self.expr(param.default, None, False))}")
+        return out
+
+
+def _emit_block(names: _Names, file, block: n.BlockDef) -> PyFunction:
+    fe = _FunctionEmitter(names, file, block)
+    fe.body(block.body)
+    signature = f"def {names.defs[id(block)]}({', '.join(fe.param_list())}):"
+    return PyFunction(signature, docstring_literal(block.doc) if block.doc else None, fe.lines)
+
+
+def _input_captures(fe: _FunctionEmitter, model: n.ModelDef) -> dict:
+    """Input bindings rebound later need a copy for keras.Model(inputs=...)."""
+    counts: dict = {}
+    for bound in bindings(model.body):
+        counts[bound.id] = counts.get(bound.id, 0) + 1
+    captures = {}
+    for stmt in model.body:
+        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and counts.get(stmt.targets[0].id, 0) > 1 \
+                and _is_input_assign(fe, stmt):
+            captures[id(stmt)] = fe.fresh(f"{stmt.targets[0].id}_input")
+    return captures
+
+
+def _is_input_assign(fe, stmt) -> bool:
+    from .naming import is_input_call
+
+    return is_input_call(fe.file, fe.scope, stmt.value)
+
+
+def _model_inputs(fe: _FunctionEmitter, model: n.ModelDef) -> list:
+    from .naming import is_input_call
+
+    found = []
+    for stmt in model.body:
+        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and is_input_call(fe.file, fe.scope, stmt.value):
+            found.append(fe.input_captures.get(id(stmt)) or fe.local[stmt.targets[0].id])
+    return found
+
+
+def _listed(items: list) -> str:
+    return items[0] if len(items) == 1 else f"[{', '.join(items)}]"
+
+
+def _emit_model(names: _Names, file, model: n.ModelDef) -> list:
+    fe = _FunctionEmitter(names, file, model, extra_reserved=("name",))
+    fe.input_captures = _input_captures(fe, model)
+    fe.body(model.body)
+    inputs = _model_inputs(fe, model)
+    fe.emit(f"return keras.Model(inputs={_listed(inputs)}, outputs={_listed(fe.outputs)}, name=name)")
+    params = fe.param_list()
+    params_text = ", ".join(params + ["*", f"name={model.name!r}"])
+    signature = f"def {names.defs[id(model)]}({params_text}) -> keras.Model:"
+    functions = [PyFunction(signature, docstring_literal(model.doc) if model.doc else None, fe.lines)]
+    stmt = _compile_stmt(model)
+    if stmt is not None:
+        functions.append(_emit_compile(names, file, model, stmt))
+    return functions
+
+
+def _emit_compile(names: _Names, file, model: n.ModelDef, stmt: n.CompileStmt) -> PyFunction:
+    fe = _FunctionEmitter(names, file, model, extra_reserved=("model",))
+    keywords = [ast.keyword(k.name, fe.expr(k.value, _COMPILE_NAMESPACES.get(k.name), False)) for k in stmt.keywords]
+    call = ast.Call(attr("model", "compile"), [], keywords)
+    lines = [Line(1, unparse(call)), Line(1, "return model")]
+    params = ", ".join(["model", *fe.param_list()])
+    doc = docstring_literal(f"Compile a model built by {names.defs[id(model)]} with the settings of `{model.name}`.")
+    return PyFunction(f"def {names.compile_fns[id(model)]}({params}) -> keras.Model:", doc, lines)
+
+
+def module_data(program, header: str) -> ModuleData:
+    """Everything the module template needs for PROGRAM."""
+    emitted = _emitted_definitions(program)
+    names = _module_names(program, emitted)
+    imports = _custom_imports(emitted, names)
+    _parameter_names(names, emitted)
+    functions: list = []
+    for file, definition in emitted:
+        if isinstance(definition, n.BlockDef):
+            functions.append(_emit_block(names, file, definition))
+        else:
+            functions.extend(_emit_model(names, file, definition))
+    customs = ", ".join(f"{orig!r}: {py}" for (_, orig), py in names.customs.items())
+    return ModuleData(header, imports, functions, "{" + customs + "}")

@@ -1,0 +1,164 @@
+"""A kd program: the main file and the files it imports, with their names.
+
+`load_program` parses the main source, follows `import "PATH"` lines (paths
+relative to the importing file), detects cycles, and builds each file's
+table of visible names: its own blocks and models, those of the files it
+imports directly, and the names of its `from` lines.  Nothing named in a
+`from` line is ever imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+from . import nodes as n
+from .diagnostics import Diagnostic, KdError, Related
+from .limits import DEFAULT_LIMITS, Limits
+from .parse import decode_source, parse
+
+Definition = Union[n.ModelDef, n.BlockDef]
+
+
+@dataclass(eq=False)
+class SourceFile:
+    """One parsed .kd file and the names it can see."""
+
+    module: n.Module
+    path: Optional[Path]  # None for text given without a file
+    display: str  # the name diagnostics use
+    defs: dict = field(default_factory=dict)  # own definitions by name
+    visible: dict = field(default_factory=dict)  # name -> (SourceFile, Definition)
+    from_names: dict = field(default_factory=dict)  # bound name -> (FromImport, ImportedName)
+    imports: list = field(default_factory=list)  # SourceFiles imported directly
+
+    def definition(self, name: str):
+        """The (file, definition) a file-level NAME refers to, or None."""
+        return self.visible.get(name)
+
+
+@dataclass(eq=False)
+class Program:
+    main: SourceFile
+    files: list  # every file, imported ones before their importers
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def sources(self) -> dict:
+        """Display name -> text, for printing diagnostics."""
+        return {f.display: f.module.source for f in self.files}
+
+
+def _duplicate(name: str, file: SourceFile, span: n.Span, first_file: SourceFile, first_span: n.Span) -> Diagnostic:
+    related = (Related(f"`{name}` is first defined here", first_span, first_file.display),)
+    return Diagnostic("KD202", f"`{name}` is defined twice", file.display, span, None, related)
+
+
+def _own_definitions(file: SourceFile, problems: list) -> None:
+    for item in file.module.definitions:
+        if item.name in file.defs:
+            first = file.defs[item.name]
+            problems.append(_duplicate(item.name, file, item.name_span, file, first.name_span))
+            continue
+        file.defs[item.name] = item
+        file.visible[item.name] = (file, item)
+
+
+def _from_names(file: SourceFile, problems: list) -> None:
+    for item in file.module.items:
+        if not isinstance(item, n.FromImport):
+            continue
+        for imported in item.names:
+            bound = imported.bound
+            if bound in file.visible:
+                other_file, other = file.visible[bound]
+                problems.append(_duplicate(bound, file, imported.span, other_file, other.name_span))
+            elif bound in file.from_names:
+                problems.append(_duplicate(bound, file, imported.span, file, file.from_names[bound][1].span))
+            else:
+                file.from_names[bound] = (item, imported)
+
+
+def _imported_definitions(file: SourceFile, problems: list) -> None:
+    """Make the blocks and models of directly imported files visible."""
+    for imported in file.imports:
+        for name, item in imported.defs.items():
+            if name in file.visible:
+                other_file, other = file.visible[name]
+                if other is item:
+                    continue  # the same file imported twice
+                problems.append(_duplicate(name, file, item.name_span, other_file, other.name_span))
+                continue
+            file.visible[name] = (imported, item)
+
+
+class _Loader:
+    """Reads, parses and links the files of a program, depth first."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.by_path: dict = {}
+        self.order: list = []
+        self.active: list = []  # paths being loaded, for cycle detection
+        self.problems: list = []
+
+    def load(self, module: n.Module, path: Optional[Path], display: str) -> SourceFile:
+        file = SourceFile(module, path, display)
+        if path is not None:
+            self.by_path[path] = file
+            self.active.append(path)
+        _own_definitions(file, self.problems)
+        for item in module.items:
+            if isinstance(item, n.Import):
+                imported = self._import(file, item)
+                if imported is not None and imported not in file.imports:
+                    file.imports.append(imported)
+        if path is not None:
+            self.active.pop()
+        _imported_definitions(file, self.problems)
+        _from_names(file, self.problems)
+        self.order.append(file)
+        return file
+
+    def _import(self, file: SourceFile, item: n.Import) -> Optional[SourceFile]:
+        base = file.path.parent if file.path is not None else Path.cwd()
+        target = (base / item.path).resolve()
+        if target in self.active:
+            chain = " -> ".join(p.name for p in self.active[self.active.index(target):] + [target])
+            self.problems.append(Diagnostic("KD205", f"import cycle: {chain}", file.display, item.span))
+            return None
+        if target in self.by_path:
+            return self.by_path[target]
+        if not target.is_file():
+            self.problems.append(
+                Diagnostic("KD204", f"cannot import \"{item.path}\": no such file ({target})", file.display, item.span)
+            )
+            return None
+        display = _display_name(file, item.path)
+        try:
+            module = parse(decode_source(target.read_bytes(), display, self.limits), display, self.limits)
+        except KdError as err:
+            self.problems.extend(err.diagnostics)
+            return None
+        except OSError as exc:
+            self.problems.append(Diagnostic("KD204", f"cannot read \"{item.path}\": {exc.strerror}", file.display, item.span))
+            return None
+        return self.load(module, target, display)
+
+
+def _display_name(importer: SourceFile, relative: str) -> str:
+    """How diagnostics name an imported file: relative to the importer's folder."""
+    parent = str(Path(importer.display).parent)
+    return relative if parent in ("", ".") else f"{parent}/{relative}"
+
+
+def load_program(text: str, filename: str, path: Optional[Path] = None, limits: Limits = DEFAULT_LIMITS) -> Program:
+    """Parse TEXT (the source of FILENAME, read from PATH if it is a file) and
+    every file it imports.  Raises KdError with all problems found."""
+    module = parse(text, filename, limits)
+    loader = _Loader(limits)
+    main = loader.load(module, path.resolve() if path is not None else None, filename)
+    if loader.problems:
+        raise KdError(loader.problems)
+    return Program(main, loader.order, limits)

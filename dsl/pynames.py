@@ -1,0 +1,62 @@
+"""Python identifiers for kd names in the generated module.
+
+kd names are kept; a name is renamed only where it would clash in Python: a
+Python keyword (`class` -> `class_`), or a name the generated code itself
+needs in that place (`keras`, `layers`, a builtin, a generated function).
+Renaming appends `_`, then `_2`, `_3`, ... until the name is free.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Names every generated module uses at its top level.
+MODULE_RESERVED = frozenset({"keras", "layers", "CUSTOM_OBJECTS"})
+# Builtins kd can call; reserved so a kd name never hides one the module uses.
+BUILTINS = frozenset({"range", "len", "str", "int", "float", "min", "max", "abs"})
+
+
+def is_identifier(name: str) -> bool:
+    """Whether NAME is a usable Python identifier (ASCII, not a keyword)."""
+    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+
+
+class Namespace:
+    """A set of Python names in use, handing out free ones."""
+
+    def __init__(self, reserved=()):
+        self.used: set = set(reserved)
+
+    def claim(self, wanted: str) -> str:
+        """A free identifier as close to WANTED as possible; marks it used."""
+        if not _IDENTIFIER.match(wanted):
+            raise ValueError(f"not an identifier: {wanted!r}")
+        candidate = wanted
+        if keyword.iskeyword(candidate) or candidate in self.used:
+            candidate = f"{wanted}_"
+        counter = 2
+        while keyword.iskeyword(candidate) or candidate in self.used:
+            candidate = f"{wanted}_{counter}"
+            counter += 1
+        self.used.add(candidate)
+        return candidate
+
+    def temporary(self, base: str) -> str:
+        """A fresh name for a value the generated code introduces: BASE,
+        else BASE2, BASE3, ..."""
+        candidate, counter = base, 2
+        while keyword.iskeyword(candidate) or candidate in self.used:
+            candidate = f"{base}{counter}"
+            counter += 1
+        self.used.add(candidate)
+        return candidate
+
+    def reserve(self, name: str) -> None:
+        self.used.add(name)
+
+    def child(self) -> "Namespace":
+        """A namespace for a function: starts from this one's names."""
+        return Namespace(self.used)

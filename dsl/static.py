@@ -1,0 +1,196 @@
+"""Checks that need only the syntax tree and the names: run on every
+definition, even blocks no model calls and models that cannot be evaluated."""
+
+from __future__ import annotations
+
+from . import nodes as n
+from .diagnostics import Diagnostic, Related
+from .evaluate import suggest
+from .layers import namespace_of
+from .naming import is_input_call
+from .scope import called_definitions, global_names, iter_statements, loads, resolve_global, scope_of
+
+
+def _d(file, code, message, span, hint=None, related=()):
+    return Diagnostic(code, message, file.display, span, hint, tuple(related))
+
+
+def check_params(file, definition) -> list:
+    """Duplicate parameters, defaults before non-defaults, a model's `name`."""
+    out = []
+    seen = {}
+    had_default = False
+    for param in definition.params or []:
+        if param.name in seen:
+            out.append(_d(file, "KD210", f"parameter `{param.name}` is listed twice", param.span))
+        seen[param.name] = param
+        if param.default is None and had_default:
+            out.append(_d(file, "KD210", f"parameter `{param.name}` without a default follows one with a default", param.span))
+        had_default = had_default or param.default is not None
+        if isinstance(definition, n.ModelDef) and param.name == "name":
+            out.append(_d(file, "KD210", "a model parameter cannot be called `name`: `name=` names a model instance", param.span))
+    return out
+
+
+def _top_level_input(file, scope, stmt) -> bool:
+    return isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and not stmt.unpack and is_input_call(file, scope, stmt.value)
+
+
+def check_placement(file, definition) -> list:
+    """Input, output and compile only at a model's top level; return only in blocks."""
+    out = []
+    scope = scope_of(definition)
+    is_model = isinstance(definition, n.ModelDef)
+    top = {id(s) for s in definition.body}
+    allowed_inputs = {id(s.value) for s in definition.body if is_model and _top_level_input(file, scope, s)}
+    compiles = []
+    for stmt in iter_statements(definition.body):
+        if isinstance(stmt, n.Output) and (not is_model or id(stmt) not in top):
+            where = "in a block" if not is_model else "inside `for` or `if`"
+            out.append(_d(file, "KD206", f"`output` cannot stand {where}; outputs are declared at the top level of a model", stmt.span))
+        if isinstance(stmt, n.CompileStmt):
+            if not is_model or id(stmt) not in top:
+                out.append(_d(file, "KD206", "`compile(...)` belongs at the top level of a model body", stmt.span))
+            compiles.append(stmt)
+        if isinstance(stmt, n.Return) and is_model:
+            out.append(_d(file, "KD206", "`return` is for blocks; a model declares its results with `output`", stmt.span))
+        for node in _own_expressions(stmt):
+            if is_input_call(file, scope, node) and id(node) not in allowed_inputs:
+                out.append(_d(file, "KD206", "`Input(...)` is assigned to a name at the top level of a model: `x = Input(shape=...)`",
+                              node.span))
+    for extra in compiles[1:]:
+        out.append(_d(file, "KD208", "a model has at most one `compile(...)`", extra.span,
+                      related=(Related("the first one is here", compiles[0].span, file.display),)))
+    return out
+
+
+def _own_expressions(stmt):
+    """The expression nodes of STMT, not those of nested statements."""
+    roots = [c for c in n.children(stmt) if not isinstance(c, (n.Assign, n.SetTrainable, n.Output, n.Return, n.For, n.If,
+                                                                n.ExprStmt, n.CompileStmt))]
+    for root in roots:
+        yield from n.walk(root)
+
+
+def check_model_shape(file, model: n.ModelDef) -> list:
+    """A model needs at least one input and one output."""
+    scope = scope_of(model)
+    out = []
+    if not any(_top_level_input(file, scope, s) for s in model.body):
+        out.append(_d(file, "KD207", f"model `{model.name}` has no inputs", model.name_span, "declare one: `x = Input(shape=(...))`"))
+    if not any(isinstance(s, n.Output) for s in model.body):
+        out.append(_d(file, "KD207", f"model `{model.name}` has no outputs", model.name_span, "declare them: `output y`"))
+    return out
+
+
+_COMPILE_KEYWORDS = ("optimizer", "loss", "metrics", "weighted_metrics")
+
+
+def _namespaced_callees(stmt) -> set:
+    """ids of the class names written where a Keras module resolves them:
+    `kernel_initializer=HeNormal()`, `compile(optimizer=RMSprop())`, ..."""
+    found = set()
+    for node in n.walk(stmt):
+        keywords = node.keywords if isinstance(node, (n.Call, n.CompileStmt)) else ()
+        for k in keywords:
+            if namespace_of(k.name) is None and not (isinstance(node, n.CompileStmt) and k.name in _COMPILE_KEYWORDS):
+                continue
+            stack = [k.value]
+            while stack:
+                value = stack.pop()
+                if isinstance(value, n.Call) and isinstance(value.func, n.Name):
+                    found.add(id(value.func))
+                elif isinstance(value, (n.ListExpr, n.TupleExpr)):
+                    stack.extend(value.items)
+                elif isinstance(value, n.DictExpr):
+                    stack.extend(e.value for e in value.entries)
+    return found
+
+
+def check_names(file, definition) -> list:
+    """Names that are neither local nor defined at file level (with suggestions).
+    Class names in initializer, loss, ... arguments are checked by the evaluator."""
+    out = []
+    scope = scope_of(definition)
+    for stmt in definition.body:
+        skip = _namespaced_callees(stmt)
+        callees = {id(node.func) for node in n.walk(stmt) if isinstance(node, n.Call)}
+        for node in n.walk(stmt):
+            if isinstance(node, n.Name) and id(node) not in skip and not scope.is_local(node.id) \
+                    and resolve_global(file, node.id) is None:
+                hint = suggest(node.id, scope.names, global_names(file))
+                if id(node) in callees and node.id[:1].isupper():
+                    out.append(_d(file, "KD300", f"`{node.id}` is not a Keras layer class, nor a name of this file",
+                                  node.span, hint))
+                else:
+                    out.append(_d(file, "KD200", f"`{node.id}` is not defined", node.span, hint))
+    for param in definition.params or []:
+        if param.default is None:
+            continue
+        for node in n.walk(param.default):
+            if isinstance(node, n.Name) and resolve_global(file, node.id) is None:
+                out.append(_d(file, "KD200", f"`{node.id}` is not defined (a default can use constants only)", node.span))
+    return out
+
+
+def check_unused(file, definition) -> list:
+    """Warn about names bound and never read (`_` and names starting with it excepted)."""
+    from .scope import bindings
+
+    read = loads(definition.body)
+    out = []
+    reported = set()
+    outputs = {name.id for s in definition.body if isinstance(s, n.Output) for name in s.names}
+    for name in bindings(definition.body):
+        if name.id in read or name.id in outputs or name.id.startswith("_") or name.id in reported:
+            continue
+        if _is_loop_target(definition.body, name):
+            continue
+        reported.add(name.id)
+        out.append(_d(file, "KD900", f"`{name.id}` is bound but never used", name.span,
+                      "use it, or drop the binding (a name starting with `_` is exempt)"))
+    return out
+
+
+def _is_loop_target(body, name) -> bool:
+    return any(isinstance(s, n.For) and any(t is name for t in s.targets) for s in iter_statements(body))
+
+
+def check_recursion(file) -> list:
+    """A block or model that reaches itself through calls."""
+    out = []
+    for definition in file.defs.values():
+        path = _find_cycle(file, definition)
+        if path:
+            chain = " -> ".join(d.name for d in path)
+            out.append(_d(file, "KD203", f"recursion: {chain}", definition.name_span,
+                          "blocks and models are unrolled at compile time, so they cannot call themselves"))
+    return out
+
+
+def _find_cycle(file, start):
+    stack = [(file, start, [start])]
+    seen = set()
+    while stack:
+        current_file, definition, path = stack.pop()
+        for ref in called_definitions(current_file, definition):
+            if ref.definition is start:
+                return path + [start]
+            if id(ref.definition) not in seen:
+                seen.add(id(ref.definition))
+                stack.append((ref.file, ref.definition, path + [ref.definition]))
+    return None
+
+
+def check_file(file) -> list:
+    """All static checks of one file's definitions."""
+    out = []
+    for definition in file.module.definitions:
+        out += check_params(file, definition)
+        out += check_placement(file, definition)
+        out += check_names(file, definition)
+        out += check_unused(file, definition)
+        if isinstance(definition, n.ModelDef):
+            out += check_model_shape(file, definition)
+    out += check_recursion(file)
+    return out
