@@ -665,6 +665,10 @@ def _check_unique_names(ev, frame) -> None:
             if first_inst is not None and inst.kind in ("model", "application") and first_inst.cls == inst.cls:
                 ev.report(inst.filename, "KD603", f"two instances of `{inst.cls}` are both named \"{inst.name}\"", inst.span,
                           f"give each its own name: {inst.cls}(..., name=\"...\")", related)
+            elif first_inst is None:
+                ev.report(inst.filename, "KD600", f"this layer would be named \"{inst.name}\", like the input `{inst.name}`",
+                          inst.span, "Keras needs unique layer names: bind the output to another name "
+                          f"(`output y = ...`), or give the input `name=`", related)
             else:
                 ev.report(inst.filename, "KD600", f"two layers are named \"{inst.name}\"", inst.span,
                           "Keras needs every layer name of a model to be unique", related)
