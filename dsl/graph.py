@@ -70,3 +70,70 @@ class ModelGraph:
     def layer_instances(self) -> list:
         """The instances Keras lists in model.layers (not arithmetic ops)."""
         return [i for i in self.instances if i.kind != "op"]
+
+
+# ------------------------------------------------------------- Keras order
+
+
+def _producer(tensor):
+    """The graph node that made TENSOR: a Node, or the InputSpec of an input."""
+    return tensor.node if tensor.node is not None else tensor.input_of
+
+
+def _parents(node) -> list:
+    return [] if isinstance(node, InputSpec) else node.input_tensors()
+
+
+def _operation(node):
+    return node if isinstance(node, InputSpec) else node.instance
+
+
+def _traverse(graph):
+    """Keras's _build_map: nodes from inputs to outputs by a depth-first walk
+    from the outputs, and each operation's first traversal index.  Written
+    with an explicit stack, so deep graphs need no recursion."""
+    finished, ordered, indices = set(), [], {}
+    for output in graph.outputs:
+        start = _producer(output.tensor)
+        if start is None or id(start) in finished:
+            continue
+        indices.setdefault(id(_operation(start)), len(indices))
+        stack = [(start, iter(_parents(start)))]
+        while stack:
+            node, pending = stack[-1]
+            child = next((_producer(t) for t in pending), None)
+            if child is not None:
+                if id(child) not in finished:
+                    indices.setdefault(id(_operation(child)), len(indices))
+                    stack.append((child, iter(_parents(child))))
+                continue
+            stack.pop()
+            if id(node) not in finished:
+                finished.add(id(node))
+                ordered.append(node)
+    return ordered, indices
+
+
+def keras_order(graph) -> list:
+    """The model's operations in the order of Keras's `model.layers` (Keras's
+    map_graph: by decreasing depth from the outputs, then traversal order).
+    Items are InputSpecs and Instances (arithmetic ops included)."""
+    ordered, indices = _traverse(graph)
+    node_depth: dict = {}
+    op_depth: dict = {}
+    ops: dict = {}
+    for node in reversed(ordered):
+        depth = node_depth.setdefault(id(node), 0)
+        op = _operation(node)
+        depth = max(depth, op_depth.get(id(op), 0))
+        op_depth[id(op)] = depth
+        ops[id(op)] = op
+        node_depth[id(node)] = depth
+        for tensor in _parents(node):
+            parent = _producer(tensor)
+            if parent is not None:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for spec in graph.inputs:
+        if id(spec) not in op_depth:  # an input no output uses
+            op_depth[id(spec)], indices[id(spec)], ops[id(spec)] = 0, -1, spec
+    return sorted(ops.values(), key=lambda op: (-op_depth[id(op)], indices[id(op)]))

@@ -82,11 +82,17 @@ def _connected(inst) -> str:
 
 
 def _rows(graph) -> list:
-    rows = [(f"{spec.name} (InputLayer)", format_shape(spec.tensor.shape), "0", "-") for spec in graph.inputs]
-    for inst in graph.layer_instances():
-        counts = instance_counts(inst)
-        params = "?" if counts.unknown else f"{counts.total:,}"
-        rows.append((f"{inst.name} ({_type_name(inst)})", _output_shape(inst), params, _connected(inst)))
+    """One row per layer, in the order of Keras's model.layers."""
+    from .graph import InputSpec, keras_order
+
+    rows = []
+    for op in keras_order(graph):
+        if isinstance(op, InputSpec):
+            rows.append((f"{op.name} (InputLayer)", format_shape(op.tensor.shape), "0", "-"))
+        elif op.kind != "op":
+            counts = instance_counts(op)
+            params = "?" if counts.unknown else f"{counts.total:,}"
+            rows.append((f"{op.name} ({_type_name(op)})", _output_shape(op), params, _connected(op)))
     return rows
 
 

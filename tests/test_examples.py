@@ -61,19 +61,24 @@ def _fresh_build(module, name):
     return getattr(module, f"build_{name}")()
 
 
-def _kdsl_layers(graph) -> dict:
-    """{layer name: (class, params)} as kdsl's checker sees the model."""
+def _kdsl_layers(graph) -> list:
+    """[(layer name, class, params)] as kdsl's checker sees the model, in
+    the order of Keras's model.layers."""
+    from dsl.graph import InputSpec, keras_order
     from dsl.summary import instance_counts
 
-    table = {spec.name: ("InputLayer", 0) for spec in graph.inputs}
-    for inst in graph.layer_instances():
-        cls = "Functional" if inst.kind in ("model", "application") else inst.cls
-        table[inst.name] = (cls, instance_counts(inst).total)
+    table = []
+    for op in keras_order(graph):
+        if isinstance(op, InputSpec):
+            table.append((op.name, "InputLayer", 0))
+        elif op.kind != "op":
+            cls = "Functional" if op.kind in ("model", "application") else op.cls
+            table.append((op.name, cls, instance_counts(op).total))
     return table
 
 
-def _keras_layers(model) -> dict:
-    return {layer.name: (type(layer).__name__, layer.count_params()) for layer in model.layers}
+def _keras_layers(model) -> list:
+    return [(layer.name, type(layer).__name__, layer.count_params()) for layer in model.layers]
 
 
 def test_every_example_has_a_twin():
