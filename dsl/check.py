@@ -80,10 +80,12 @@ def check_program(program, overrides: Optional[dict] = None, limits: Limits = DE
 def check_source(text: str, filename: str = "<string>", path=None, overrides: Optional[dict] = None,
                  limits: Limits = DEFAULT_LIMITS) -> CheckResult:
     """Parse and check kd TEXT; syntax and import errors become diagnostics."""
+    from .gcpause import paused_gc
     from .program import load_program
 
-    try:
-        program = load_program(text, filename, path, limits)
-    except KdError as err:
-        return CheckResult(None, diagnostics=sorted(err.diagnostics, key=Diagnostic.sort_key))
-    return check_program(program, overrides, limits)
+    with paused_gc():
+        try:
+            program = load_program(text, filename, path, limits)
+        except KdError as err:
+            return CheckResult(None, diagnostics=sorted(err.diagnostics, key=Diagnostic.sort_key))
+        return check_program(program, overrides, limits)

@@ -59,6 +59,13 @@ def generate(program, source_label: str) -> str:
 def compile_text(text: str, filename: str, path: Optional[Path] = None, source_label: Optional[str] = None,
                  limits: Limits = DEFAULT_LIMITS, overrides: Optional[dict] = None) -> Compiled:
     """Check and generate; SOURCE_LABEL is the path the header shows."""
+    from .gcpause import paused_gc
+
+    with paused_gc():
+        return _compile_text(text, filename, path, source_label, limits, overrides)
+
+
+def _compile_text(text, filename, path, source_label, limits, overrides) -> Compiled:
     from .program import load_program
 
     try:

@@ -5,6 +5,7 @@ sharing), inputs, outputs and the checks of a finished model graph."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from . import catalog as kcat
@@ -47,9 +48,23 @@ def _error(*args, **kwargs):
     return EvalError(*args, **kwargs)
 
 
+@lru_cache(maxsize=1)
+def _base_kwargs() -> tuple:
+    return tuple((p.name, p.default) for p in kcat.load().base_layer_kwargs())
+
+
 def base_kwargs() -> dict:
     """Keywords every Keras layer takes through **kwargs, with defaults."""
-    return {p.name: p.default for p in kcat.load().base_layer_kwargs()}
+    return dict(_base_kwargs())
+
+
+@lru_cache(maxsize=None)
+def _enum(cls: str, param: str):
+    """(allowed values or None, whether case is ignored) of a layer argument."""
+    cat = kcat.load()
+    allowed = cat.allowed_values(cls, param)
+    info = cat.enum_info(cls, param) if allowed is not None else None
+    return allowed, bool(info and info.case_insensitive)
 
 
 def snake_case(name: str) -> str:
@@ -188,23 +203,25 @@ def _check_enums(cls: str, bound: dict, expr: n.Call, what: str) -> dict:
     values Keras lowercases itself lowercased, as the shape rules expect."""
     from .evaluate import suggest
 
-    cat = kcat.load()
     for key, value in list(bound.items()):
-        if not isinstance(value, str) or cat.is_allowed_value(cls, key, value) is not False:
-            if isinstance(value, str) and cat.is_allowed_value(cls, key, value) and value not in (cat.allowed_values(cls, key) or ()):
-                bound[key] = value.lower()
+        if not isinstance(value, str):
             continue
-        allowed = sorted(a for a in cat.allowed_values(cls, key) if isinstance(a, str))
+        allowed, case_insensitive = _enum(cls, key)
+        if allowed is None or value in allowed:
+            continue
+        if case_insensitive and value.lower() in allowed:
+            bound[key] = value.lower()
+            continue
+        choices = sorted(a for a in allowed if isinstance(a, str))
         span = _kw(expr, key).value.span if any(k.name == key for k in expr.keywords) else expr.span
-        hint = suggest(value, allowed)
+        hint = suggest(value, choices)
         if namespace_of(key) is not None:
-            singular = namespace_of(key)[:-1]
-            raise _error("KD305", f"{what}: unknown {singular} \"{value}\" for `{key}`", span, hint)
+            raise _error("KD305", f"{what}: unknown {namespace_of(key)[:-1]} \"{value}\" for `{key}`", span, hint)
         if key == "activation":
             raise _error("KD303", f"{what}: unknown activation \"{value}\"", span, hint)
-        choices = ", ".join(f'"{v}"' for v in allowed)
+        listed = ", ".join(f'"{v}"' for v in choices)
         hint = f"{hint} " if hint else ""
-        raise _error("KD303", f"{what}: `{key}` cannot be \"{value}\"", span, f"{hint}{key} is one of {choices}".strip())
+        raise _error("KD303", f"{what}: `{key}` cannot be \"{value}\"", span, f"{hint}{key} is one of {listed}".strip())
     return bound
 
 

@@ -33,6 +33,16 @@ class Span:
 NO_SPAN = Span(1, 1, 1, 1)
 
 
+class Body(list):
+    """The statements of a body (a list), with the span of its braces."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, stmts=(), span: Span = NO_SPAN):
+        super().__init__(stmts)
+        self.span = span
+
+
 # ---------------------------------------------------------------- expressions
 
 
@@ -323,23 +333,37 @@ class Module:
 
 # ------------------------------------------------------------------ traversal
 
-_NODE_TYPES: tuple = ()
-
-
-def _flatten(value, out: list) -> None:
-    if isinstance(value, _NODE_TYPES):
-        out.append(value)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _flatten(item, out)
+# The fields of each node type that hold nodes (or lists of them).
+_CHILD_FIELDS = {
+    "Name": (), "Constant": (), "TupleExpr": ("items",), "ListExpr": ("items",),
+    "DictEntry": ("key", "value"), "DictExpr": ("entries",), "UnaryOp": ("operand",),
+    "BinOp": ("left", "right"), "BoolOp": ("values",), "Compare": ("left", "comparators"),
+    "IfExp": ("body", "test", "orelse"), "Keyword": ("value",), "Call": ("func", "args", "keywords"),
+    "Slice": ("lower", "upper", "step"), "Subscript": ("value", "index"), "Attribute": ("value",),
+    "Chain": ("steps",), "Assign": ("targets", "value", "annotation"), "SetTrainable": ("target", "value"),
+    "Output": ("names", "value", "annotation"), "Return": ("values",), "For": ("targets", "iterable", "body"),
+    "If": ("branches", "orelse"), "ExprStmt": ("value",), "CompileStmt": ("keywords", "args"),
+    "Param": ("default",), "ModelDef": ("params", "body"), "BlockDef": ("params", "body"),
+}
+_FIELDS_BY_TYPE: dict = {}
 
 
 def children(node) -> list:
     """The nodes directly inside NODE (expressions and statements), in order."""
     out: list = []
-    for name in node.__slots__:
-        if name not in ("span", "name_span", "attr_span"):
-            _flatten(getattr(node, name), out)
+    for field_name in _FIELDS_BY_TYPE[type(node)]:
+        value = getattr(node, field_name)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, tuple):  # If.branches: (test, body)
+                    out.append(item[0])
+                    out.extend(item[1])
+                elif item is not None:
+                    out.append(item)
+        else:
+            out.append(value)
     return out
 
 
@@ -352,8 +376,8 @@ def walk(node):
         stack.extend(reversed(children(current)))
 
 
-_NODE_TYPES = (
+_FIELDS_BY_TYPE.update({cls: _CHILD_FIELDS[cls.__name__] for cls in (
     Name, Constant, TupleExpr, ListExpr, DictEntry, DictExpr, UnaryOp, BinOp, BoolOp,
     Compare, IfExp, Keyword, Call, Slice, Subscript, Attribute, Chain, Assign,
     SetTrainable, Output, Return, For, If, ExprStmt, CompileStmt, Param, ModelDef, BlockDef,
-)
+)})

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .diagnostics import Diagnostic, KdError
@@ -142,6 +142,7 @@ def _parser() -> Lark:
         maybe_placeholders=True,
         start=["start", "value_start"],
     )
+    options["transformer"] = _ToNodes()
     cache = _cache_path()
     if cache is not None:
         try:
@@ -155,19 +156,32 @@ def _parser() -> Lark:
 
 
 def _span(x) -> n.Span:
-    """The span of a Lark token, meta, or kdsl node."""
+    """The span of a Lark token or of a kdsl node."""
     if isinstance(x, Token):
         return n.Span(x.line, x.column, x.end_line, x.end_column, x.start_pos, x.end_pos)
-    span = getattr(x, "span", None)
-    if isinstance(span, n.Span):
-        return span
-    return n.Span(x.line, x.column, x.end_line, x.end_column, x.start_pos, x.end_pos)
+    return x.span
 
 
-def _meta_span(meta, fallback=None) -> n.Span:
-    if getattr(meta, "empty", True):
-        return _span(fallback) if fallback is not None else n.NO_SPAN
-    return n.Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+def _edge(x, last: bool):
+    """The first (or last) span inside X: a token, a node, or a list of them."""
+    if x is None or isinstance(x, str) and not isinstance(x, Token):
+        return None
+    if isinstance(x, (Token, n.Body)) or hasattr(x, "span"):
+        return _span(x)
+    if isinstance(x, (list, tuple)):
+        for item in reversed(x) if last else x:
+            found = _edge(item, last)
+            if found is not None:
+                return found
+    return None
+
+
+def _cover(children) -> n.Span:
+    """The span from the first to the last token or node of a rule's children."""
+    first, last = _edge(children, False), _edge(children, True)
+    if first is None:
+        return n.NO_SPAN
+    return first.to(last)
 
 
 class _Problem(Exception):
@@ -213,13 +227,15 @@ def _not_tokens(children):
 # ------------------------------------------------------------- tree building
 
 
-@v_args(meta=True)
-class _ToNodes(Transformer_NonRecursive):
-    """Builds `dsl.nodes` from Lark's tree, one method per grammar rule, and
-    keeps the nesting depth of every node within the limit."""
+class _ToNodes:
+    """Builds `dsl.nodes` as the parser reduces each grammar rule (Lark's
+    inline transformer: no parse tree, no recursion), one method per rule,
+    and keeps the nesting depth of every node within the limit."""
 
-    def __init__(self, limits: Limits):
-        super().__init__()
+    def __init__(self) -> None:
+        self.reset(DEFAULT_LIMITS)
+
+    def reset(self, limits: Limits) -> None:
         self.max_depth = limits.max_depth
         self.depth: dict = {}
 
@@ -243,60 +259,60 @@ class _ToNodes(Transformer_NonRecursive):
 
     # -- file level
 
-    def start(self, meta, children):
+    def start(self, children):
         return _not_tokens(children)
 
-    def value_start(self, meta, children):
+    def value_start(self, children):
         return children[0]
 
-    def import_stmt(self, meta, children):
+    def import_stmt(self, children):
         _, path = children
-        return n.Import(_decode_string(path), _meta_span(meta))
+        return n.Import(_decode_string(path), _cover(children))
 
-    def from_stmt(self, meta, children):
+    def from_stmt(self, children):
         module, names = _not_tokens(children)
-        return n.FromImport(module, names, _meta_span(meta))
+        return n.FromImport(module, names, _cover(children))
 
-    def dotted_name(self, meta, children):
+    def dotted_name(self, children):
         return ".".join(t.value for t in children)
 
-    def import_names(self, meta, children):
+    def import_names(self, children):
         return list(children)
 
-    def import_name(self, meta, children):
+    def import_name(self, children):
         name, as_kw, alias = children
         if as_kw is not None and as_kw.value != "as":
             raise _Problem("KD100", f"expected `as`, found `{as_kw.value}`", _span(as_kw))
-        return n.ImportedName(name.value, alias.value if alias is not None else None, _meta_span(meta))
+        return n.ImportedName(name.value, alias.value if alias is not None else None, _cover(children))
 
-    def model_def(self, meta, children):
+    def model_def(self, children):
         _, name, params, body = children
-        return n.ModelDef(name.value, params, body, None, _meta_span(meta), _span(name))
+        return n.ModelDef(name.value, params, body, None, _cover(children), _span(name))
 
-    def block_def(self, meta, children):
+    def block_def(self, children):
         _, name, params, body = children
-        return n.BlockDef(name.value, params, body, None, _meta_span(meta), _span(name))
+        return n.BlockDef(name.value, params, body, None, _cover(children), _span(name))
 
-    def param_list(self, meta, children):
+    def param_list(self, children):
         return [c for c in children if isinstance(c, n.Param)]
 
-    def param(self, meta, children):
+    def param(self, children):
         name, default = children
-        return n.Param(name.value, default, _meta_span(meta))
+        return n.Param(name.value, default, _cover(children))
 
-    def body(self, meta, children):
-        stmts = _not_tokens(children)
+    def body(self, children):
+        stmts = n.Body(_not_tokens(children), _cover(children))
         depth = 1 + max((self.depth.get(id(s), 0) for s in stmts), default=0)
         if depth > self.max_depth:
-            raise _Problem("KD102", f"nesting too deep: more than {self.max_depth} levels", _meta_span(meta))
+            raise _Problem("KD102", f"nesting too deep: more than {self.max_depth} levels", _cover(children))
         self.depth[id(stmts)] = depth
         return stmts
 
     # -- statements
 
-    def assign(self, meta, children):
+    def assign(self, children):
         lhs, rhs = children
-        span = _meta_span(meta)
+        span = _cover(children)
         if isinstance(lhs, n.Attribute):
             if lhs.attr != "trainable" or not isinstance(lhs.value, n.Name):
                 raise _Problem(
@@ -313,22 +329,22 @@ class _ToNodes(Transformer_NonRecursive):
             return list(lhs.items), True
         raise _Problem("KD100", "can only assign to a name or to names separated by commas", _span(lhs))
 
-    def annassign(self, meta, children):
+    def annassign(self, children):
         target, annotation, value = children
         if not isinstance(target, n.Name):
             raise _Problem("KD100", "an annotation needs one name before the colon", _span(target))
-        return self._deep(n.Assign([target], value, annotation, False, _meta_span(meta)), value, annotation)
+        return self._deep(n.Assign([target], value, annotation, False, _cover(children)), value, annotation)
 
-    def expr_stmt(self, meta, children):
+    def expr_stmt(self, children):
         (value,) = children
-        span = _meta_span(meta)
+        span = _cover(children)
         if isinstance(value, n.Call) and isinstance(value.func, n.Name) and value.func.id == "compile":
             return self._deep(n.CompileStmt(value.keywords, value.args, span), value)
         return self._deep(n.ExprStmt(value, span), value)
 
-    def output_stmt(self, meta, children):
+    def output_stmt(self, children):
         rest = children[1:]
-        span = _meta_span(meta)
+        span = _cover(children)
         if len(rest) == 1:
             (names,) = rest
             items = names.items if isinstance(names, n.TupleExpr) and not names.parenthesized else [names]
@@ -341,63 +357,63 @@ class _ToNodes(Transformer_NonRecursive):
             raise _Problem("KD100", "`output NAME = EXPR` binds one name", _span(target))
         return self._deep(n.Output([target], value, annotation, span), value)
 
-    def return_stmt(self, meta, children):
+    def return_stmt(self, children):
         _, value = children
         values = value.items if isinstance(value, n.TupleExpr) and not value.parenthesized else [value]
-        return self._deep_list(n.Return(list(values), _meta_span(meta)), values)
+        return self._deep_list(n.Return(list(values), _cover(children)), values)
 
-    def for_stmt(self, meta, children):
+    def for_stmt(self, children):
         _, targets, _, iterable, body = children
         names, unpack = self._targets(targets)
-        return self._deep(n.For(names, iterable, body, unpack, _meta_span(meta)), iterable, body)
+        return self._deep(n.For(names, iterable, body, unpack, _cover(children)), iterable, body)
 
-    def if_stmt(self, meta, children):
+    def if_stmt(self, children):
         _, test, body, *rest = children
         orelse = rest.pop() if rest and (rest[-1] is None or isinstance(rest[-1], list)) else None
         branches = [(test, body)] + [b for b in rest if b is not None]
         parts = [x for branch in branches for x in branch] + ([orelse] if orelse is not None else [])
-        return self._deep(n.If(branches, orelse, _meta_span(meta)), *parts)
+        return self._deep(n.If(branches, orelse, _cover(children)), *parts)
 
-    def elif_clause(self, meta, children):
+    def elif_clause(self, children):
         _, _, test, body = children
         return (test, body)
 
-    def else_clause(self, meta, children):
+    def else_clause(self, children):
         return children[1]
 
     # -- expressions
 
-    def bare_tuple(self, meta, children):
+    def bare_tuple(self, children):
         items = _not_tokens(children)
-        return self._deep_list(n.TupleExpr(items, _meta_span(meta), parenthesized=False), items)
+        return self._deep_list(n.TupleExpr(items, _cover(children), parenthesized=False), items)
 
-    def chain(self, meta, children):
+    def chain(self, children):
         steps = _not_tokens(children)
-        return self._deep_list(n.Chain(steps, _meta_span(meta)), steps)
+        return self._deep_list(n.Chain(steps, _cover(children)), steps)
 
-    def ifexp(self, meta, children):
+    def ifexp(self, children):
         body, _, test, _, orelse = children
-        return self._deep(n.IfExp(body, test, orelse, _meta_span(meta)), body, test, orelse)
+        return self._deep(n.IfExp(body, test, orelse, _cover(children)), body, test, orelse)
 
-    def _boolop(self, meta, children, op):
+    def _boolop(self, children, op):
         values = _not_tokens(children)
-        return self._deep_list(n.BoolOp(op, values, _meta_span(meta)), values)
+        return self._deep_list(n.BoolOp(op, values, _cover(children)), values)
 
-    def or_test(self, meta, children):
-        return self._boolop(meta, children, "or")
+    def or_test(self, children):
+        return self._boolop(children, "or")
 
-    def and_test(self, meta, children):
-        return self._boolop(meta, children, "and")
+    def and_test(self, children):
+        return self._boolop(children, "and")
 
-    def not_test(self, meta, children):
+    def not_test(self, children):
         _, operand = children
-        return self._deep(n.UnaryOp("not", operand, _meta_span(meta)), operand)
+        return self._deep(n.UnaryOp("not", operand, _cover(children)), operand)
 
-    def comparison(self, meta, children):
+    def comparison(self, children):
         left, rest = children[0], children[1:]
         ops = [t.value for t in rest[0::2]]
         comparators = rest[1::2]
-        return self._deep_list(n.Compare(left, ops, comparators, _meta_span(meta)), [left, *comparators])
+        return self._deep_list(n.Compare(left, ops, comparators, _cover(children)), [left, *comparators])
 
     def _fold(self, children):
         """Left-associative folding of `a op b op c` into nested BinOps."""
@@ -406,21 +422,21 @@ class _ToNodes(Transformer_NonRecursive):
             node = self._deep(n.BinOp(op.value, node, right, _span(node).to(_span(right))), node, right)
         return node
 
-    def arith(self, meta, children):
+    def arith(self, children):
         return self._fold(children)
 
-    def term(self, meta, children):
+    def term(self, children):
         return self._fold(children)
 
-    def unary(self, meta, children):
+    def unary(self, children):
         op, operand = children
-        return self._deep(n.UnaryOp(op.value, operand, _meta_span(meta)), operand)
+        return self._deep(n.UnaryOp(op.value, operand, _cover(children)), operand)
 
-    def power(self, meta, children):
+    def power(self, children):
         base, _, exponent = children
-        return self._deep(n.BinOp("**", base, exponent, _meta_span(meta)), base, exponent)
+        return self._deep(n.BinOp("**", base, exponent, _cover(children)), base, exponent)
 
-    def call(self, meta, children):
+    def call(self, children):
         func, _, arguments, _ = children
         args, keywords = [], []
         seen = {}
@@ -435,70 +451,70 @@ class _ToNodes(Transformer_NonRecursive):
             else:
                 args.append(arg)
         parts = [func, *args, *[k.value for k in keywords]]
-        return self._deep_list(n.Call(func, args, keywords, _meta_span(meta)), parts)
+        return self._deep_list(n.Call(func, args, keywords, _cover(children)), parts)
 
-    def arguments(self, meta, children):
+    def arguments(self, children):
         return _not_tokens(children)
 
-    def keyword(self, meta, children):
+    def keyword(self, children):
         name, value = children
-        return self._deep(n.Keyword(name.value, value, _meta_span(meta), _span(name)), value)
+        return self._deep(n.Keyword(name.value, value, _cover(children), _span(name)), value)
 
-    def subscript(self, meta, children):
+    def subscript(self, children):
         value, _, index, _ = children
-        return self._deep(n.Subscript(value, index, _meta_span(meta)), value, index)
+        return self._deep(n.Subscript(value, index, _cover(children)), value, index)
 
-    def slice(self, meta, children):
+    def slice(self, children):
         lower, upper, step = (list(children) + [None, None, None])[:3]
-        return self._deep_list(n.Slice(lower, upper, step, _meta_span(meta)), [lower, upper, step])
+        return self._deep_list(n.Slice(lower, upper, step, _cover(children)), [lower, upper, step])
 
-    def attribute(self, meta, children):
+    def attribute(self, children):
         value, name = children
-        return self._deep(n.Attribute(value, name.value, _meta_span(meta), _span(name)), value)
+        return self._deep(n.Attribute(value, name.value, _cover(children), _span(name)), value)
 
-    def name(self, meta, children):
+    def name(self, children):
         (tok,) = children
         return n.Name(tok.value, _span(tok))
 
-    def number(self, meta, children):
+    def number(self, children):
         (tok,) = children
         return n.Constant(_decode_number(tok), _span(tok))
 
-    def string(self, meta, children):
+    def string(self, children):
         (tok,) = children
         return n.Constant(_decode_string(tok), _span(tok))
 
-    def const_true(self, meta, children):
+    def const_true(self, children):
         return n.Constant(True, _span(children[0]))
 
-    def const_false(self, meta, children):
+    def const_false(self, children):
         return n.Constant(False, _span(children[0]))
 
-    def const_none(self, meta, children):
+    def const_none(self, children):
         return n.Constant(None, _span(children[0]))
 
-    def empty_tuple(self, meta, children):
-        return n.TupleExpr([], _meta_span(meta))
+    def empty_tuple(self, children):
+        return n.TupleExpr([], _cover(children))
 
-    def paren(self, meta, children):
+    def paren(self, children):
         return children[1]
 
-    def paren_tuple(self, meta, children):
+    def paren_tuple(self, children):
         items = _not_tokens(children)
-        return self._deep_list(n.TupleExpr(items, _meta_span(meta)), items)
+        return self._deep_list(n.TupleExpr(items, _cover(children)), items)
 
-    def list(self, meta, children):
+    def list(self, children):
         items = _not_tokens(children)
-        return self._deep_list(n.ListExpr(items, _meta_span(meta)), items)
+        return self._deep_list(n.ListExpr(items, _cover(children)), items)
 
-    def dict(self, meta, children):
+    def dict(self, children):
         entries = _not_tokens(children)
         parts = [x for e in entries for x in (e.key, e.value)]
-        return self._deep_list(n.DictExpr(entries, _meta_span(meta)), parts)
+        return self._deep_list(n.DictExpr(entries, _cover(children)), parts)
 
-    def dict_entry(self, meta, children):
+    def dict_entry(self, children):
         key, value = children
-        span = _meta_span(meta)
+        span = _cover(children)
         if isinstance(key, n.Name):
             return self._deep(n.DictEntry(n.Constant(key.id, key.span), value, True, span), value)
         return self._deep(n.DictEntry(key, value, False, span), key, value)
@@ -629,24 +645,22 @@ def _attach_docs(module: n.Module, text: str) -> None:
 
 
 def _build(text: str, filename: str, start: str, limits: Limits):
-    """Parse TEXT from rule START and build nodes; returns (result, comments)."""
+    """Parse TEXT from rule START into nodes; returns (result, comments)."""
     parser = _parser()
     with _LOCK:
         layout = parser.options.postlex
+        builder = parser.options.transformer
+        builder.reset(limits)
         try:
-            tree = parser.parse(text, start=start)
+            result = parser.parse(text, start=start)
         except UnexpectedInput as exc:
             raise KdError([_syntax_error(exc, text, filename, layout)]) from None
-        comments = [n.Comment(t.value, _span(t)) for t in layout.state.comments]
-    try:
-        return _ToNodes(limits).transform(tree), comments
-    except VisitError as exc:
-        err = exc.orig_exc
-        if isinstance(err, _Problem):
+        except _Problem as err:
             raise KdError([Diagnostic(err.code, err.message, filename, err.span, err.hint)]) from None
-        raise err from None
-    except _Problem as err:
-        raise KdError([Diagnostic(err.code, err.message, filename, err.span, err.hint)]) from None
+        finally:
+            builder.reset(DEFAULT_LIMITS)  # drop the depth table
+        comments = [n.Comment(t.value, _span(t)) for t in layout.state.comments]
+    return result, comments
 
 
 def parse_value(text: str, where: str = "<command line>") -> n.Expr:

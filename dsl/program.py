@@ -32,6 +32,7 @@ class SourceFile:
     visible: dict = field(default_factory=dict)  # name -> (SourceFile, Definition)
     from_names: dict = field(default_factory=dict)  # bound name -> (FromImport, ImportedName)
     imports: list = field(default_factory=list)  # SourceFiles imported directly
+    resolved: dict = field(default_factory=dict)  # name -> what it refers to (scope.resolve_global's cache)
 
     def definition(self, name: str):
         """The (file, definition) a file-level NAME refers to, or None."""

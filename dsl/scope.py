@@ -75,6 +75,14 @@ Ref = object
 
 def resolve_global(file, name: str) -> Optional[Ref]:
     """What a name that is not local to a body means in FILE, or None."""
+    try:
+        return file.resolved[name]
+    except KeyError:
+        ref = file.resolved[name] = _resolve(file, name)
+        return ref
+
+
+def _resolve(file, name: str) -> Optional[Ref]:
     found = file.definition(name)
     if found is not None:
         return DefRef(*found)
@@ -171,25 +179,80 @@ def scope_of(definition) -> Scope:
     return scope
 
 
-def loads(body) -> set:
-    """The names read anywhere in BODY (not those only assigned)."""
-    stored = {id(name) for name in bindings(body)}
-    read = set()
-    for stmt in body:
-        for node in n.walk(stmt):
-            if isinstance(node, n.Name) and id(node) not in stored:
-                read.add(node.id)
-    return read
+def loads(definition) -> set:
+    """The names read anywhere in DEFINITION's body (not those only assigned)."""
+    return {name.id for name in index_of(definition).loads}
 
 
 def called_definitions(file, definition) -> list:
     """The DefRefs of the blocks and models DEFINITION's body names."""
     scope = scope_of(definition)
     found = []
+    for name in index_of(definition).loads:
+        if not scope.is_local(name.id):
+            ref = resolve_global(file, name.id)
+            if isinstance(ref, DefRef):
+                found.append(ref)
+    return found
+
+
+# ------------------------------------------------------------------ an index
+
+_KEYWORD_NAMESPACE_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+_COMPILE_NAMESPACED = ("optimizer", "loss", "metrics", "weighted_metrics")
+
+
+@dataclass
+class BodyIndex:
+    """What the static checks need from one body, gathered in one walk."""
+
+    loads: list  # Name nodes read (not binding targets), in source order
+    callees: set  # ids of Name nodes in call position
+    namespaced: set  # ids of class names resolved in a Keras module (`kernel_initializer=HeNormal()`)
+    calls: list  # every Call node
+
+
+def _namespaced_values(node):
+    """The keyword values of NODE whose bare class names resolve in a Keras module."""
+    for k in getattr(node, "keywords", ()):
+        if k.name.endswith(_KEYWORD_NAMESPACE_SUFFIXES) or (isinstance(node, n.CompileStmt) and k.name in _COMPILE_NAMESPACED):
+            yield k.value
+
+
+def _namespaced_classes(value, found: set) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, n.Call) and isinstance(item.func, n.Name):
+            found.add(id(item.func))
+        elif isinstance(item, (n.ListExpr, n.TupleExpr)):
+            stack.extend(item.items)
+        elif isinstance(item, n.DictExpr):
+            stack.extend(e.value for e in item.entries)
+
+
+_INDEXES: dict = {}
+
+
+def index_of(definition) -> BodyIndex:
+    """The (cached) index of a definition's body."""
+    cached = _INDEXES.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    stored = {id(name) for name in bindings(definition.body)}
+    loads, callees, namespaced, calls = [], set(), set(), []
     for stmt in definition.body:
         for node in n.walk(stmt):
-            if isinstance(node, n.Name) and not scope.is_local(node.id):
-                ref = resolve_global(file, node.id)
-                if isinstance(ref, DefRef):
-                    found.append(ref)
-    return found
+            kind = type(node)
+            if kind is n.Name:
+                if id(node) not in stored:
+                    loads.append(node)
+            elif kind is n.Call:
+                calls.append(node)
+                callees.add(id(node.func))
+            if kind is n.Call or kind is n.CompileStmt:
+                for value in _namespaced_values(node):
+                    _namespaced_classes(value, namespaced)
+    index = BodyIndex(loads, callees, namespaced, calls)
+    _INDEXES[id(definition)] = (definition, index)
+    return index

@@ -6,9 +6,8 @@ from __future__ import annotations
 from . import nodes as n
 from .diagnostics import Diagnostic, Related
 from .evaluate import suggest
-from .layers import namespace_of
 from .naming import is_input_call
-from .scope import called_definitions, global_names, iter_statements, loads, resolve_global, scope_of
+from .scope import called_definitions, global_names, index_of, iter_statements, loads, resolve_global, scope_of
 
 
 def _d(file, code, message, span, hint=None, related=()):
@@ -54,22 +53,14 @@ def check_placement(file, definition) -> list:
             compiles.append(stmt)
         if isinstance(stmt, n.Return) and is_model:
             out.append(_d(file, "KD206", "`return` is for blocks; a model declares its results with `output`", stmt.span))
-        for node in _own_expressions(stmt):
-            if is_input_call(file, scope, node) and id(node) not in allowed_inputs:
-                out.append(_d(file, "KD206", "`Input(...)` is assigned to a name at the top level of a model: `x = Input(shape=...)`",
-                              node.span))
+    for call in index_of(definition).calls:
+        if id(call) not in allowed_inputs and is_input_call(file, scope, call):
+            out.append(_d(file, "KD206", "`Input(...)` is assigned to a name at the top level of a model: `x = Input(shape=...)`",
+                          call.span))
     for extra in compiles[1:]:
         out.append(_d(file, "KD208", "a model has at most one `compile(...)`", extra.span,
                       related=(Related("the first one is here", compiles[0].span, file.display),)))
     return out
-
-
-def _own_expressions(stmt):
-    """The expression nodes of STMT, not those of nested statements."""
-    roots = [c for c in n.children(stmt) if not isinstance(c, (n.Assign, n.SetTrainable, n.Output, n.Return, n.For, n.If,
-                                                                n.ExprStmt, n.CompileStmt))]
-    for root in roots:
-        yield from n.walk(root)
 
 
 def check_model_shape(file, model: n.ModelDef) -> list:
@@ -83,47 +74,20 @@ def check_model_shape(file, model: n.ModelDef) -> list:
     return out
 
 
-_COMPILE_KEYWORDS = ("optimizer", "loss", "metrics", "weighted_metrics")
-
-
-def _namespaced_callees(stmt) -> set:
-    """ids of the class names written where a Keras module resolves them:
-    `kernel_initializer=HeNormal()`, `compile(optimizer=RMSprop())`, ..."""
-    found = set()
-    for node in n.walk(stmt):
-        keywords = node.keywords if isinstance(node, (n.Call, n.CompileStmt)) else ()
-        for k in keywords:
-            if namespace_of(k.name) is None and not (isinstance(node, n.CompileStmt) and k.name in _COMPILE_KEYWORDS):
-                continue
-            stack = [k.value]
-            while stack:
-                value = stack.pop()
-                if isinstance(value, n.Call) and isinstance(value.func, n.Name):
-                    found.add(id(value.func))
-                elif isinstance(value, (n.ListExpr, n.TupleExpr)):
-                    stack.extend(value.items)
-                elif isinstance(value, n.DictExpr):
-                    stack.extend(e.value for e in value.entries)
-    return found
-
-
 def check_names(file, definition) -> list:
     """Names that are neither local nor defined at file level (with suggestions).
     Class names in initializer, loss, ... arguments are checked by the evaluator."""
     out = []
     scope = scope_of(definition)
-    for stmt in definition.body:
-        skip = _namespaced_callees(stmt)
-        callees = {id(node.func) for node in n.walk(stmt) if isinstance(node, n.Call)}
-        for node in n.walk(stmt):
-            if isinstance(node, n.Name) and id(node) not in skip and not scope.is_local(node.id) \
-                    and resolve_global(file, node.id) is None:
-                hint = suggest(node.id, scope.names, global_names(file))
-                if id(node) in callees and node.id[:1].isupper():
-                    out.append(_d(file, "KD300", f"`{node.id}` is not a Keras layer class, nor a name of this file",
-                                  node.span, hint))
-                else:
-                    out.append(_d(file, "KD200", f"`{node.id}` is not defined", node.span, hint))
+    index = index_of(definition)
+    for node in index.loads:
+        if id(node) in index.namespaced or scope.is_local(node.id) or resolve_global(file, node.id) is not None:
+            continue
+        hint = suggest(node.id, scope.names, global_names(file))
+        if id(node) in index.callees and node.id[:1].isupper():
+            out.append(_d(file, "KD300", f"`{node.id}` is not a Keras layer class, nor a name of this file", node.span, hint))
+        else:
+            out.append(_d(file, "KD200", f"`{node.id}` is not defined", node.span, hint))
     for param in definition.params or []:
         if param.default is None:
             continue
@@ -137,7 +101,7 @@ def check_unused(file, definition) -> list:
     """Warn about names bound and never read (`_` and names starting with it excepted)."""
     from .scope import bindings
 
-    read = loads(definition.body)
+    read = loads(definition)
     out = []
     reported = set()
     outputs = {name.id for s in definition.body if isinstance(s, n.Output) for name in s.names}
