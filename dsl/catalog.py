@@ -362,8 +362,7 @@ class Catalog:
         """Parameters of ``keras.Model.compile`` (without ``self``)."""
         return _signature(self.raw["compile"]).params
 
-    def _class_info(self, table: Mapping[str, Any], name: str,
-                    layer: bool = False) -> Optional[ClassInfo]:
+    def _class_info(self, table: Mapping[str, Any], name: str, layer: bool = False) -> Optional[ClassInfo]:
         """``ClassInfo`` for ``name`` in a class table, resolving an alias."""
         raw = table.get(name)
         if raw is None:
@@ -406,8 +405,7 @@ class Catalog:
     def is_identifier(self, kind: str, text: str) -> bool:
         """True if ``text`` is a valid string for ``keras.<kind>.get``; for
         losses and metrics also the ``compile()`` shortcuts."""
-        return (self.resolve_identifier(kind, text) is not None
-                or self.is_compile_shortcut(kind, text))
+        return self.resolve_identifier(kind, text) is not None or self.is_compile_shortcut(kind, text)
 
     def identifiers(self, kind: str) -> frozenset:
         """Every string ``keras.<kind>.get`` accepts (as recorded)."""
@@ -571,4 +569,3 @@ def load(path: Optional[str] = None) -> Catalog:
     """The catalog (cached): the packaged one, or the file at ``path``."""
     file = Path(path) if path else CATALOG_PATH
     return Catalog(_read_json(file), data_dir=file.parent)
-

@@ -226,10 +226,7 @@ def base_layer_kwargs() -> list:
     info = describe_signature(keras.layers.Layer.__init__, drop_first=True)
     params = [dict(p) for p in info["params"]]
     for key in sorted(popped_kwargs(keras.layers.Layer.__init__)):
-        params.append(
-            {"name": key, "kind": "keyword_only", "required": False,
-             "default": None, "legacy": True}
-        )
+        params.append({"name": key, "kind": "keyword_only", "required": False, "default": None, "legacy": True})
     return params
 
 
@@ -261,9 +258,7 @@ def build_layers(base_kwargs: list) -> dict:
     the ``issubclass(..., Layer)`` filter.
     """
     base_names = {p["name"] for p in base_kwargs}
-    return describe_classes(
-        keras.layers, keras.layers.Layer, lambda c: describe_layer(c, base_names)
-    )
+    return describe_classes(keras.layers, keras.layers.Layer, lambda c: describe_layer(c, base_names))
 
 
 def call_context_args() -> list:
@@ -285,8 +280,7 @@ def build_merge_helpers() -> dict:
     parameters, and the layer class each one instantiates (read from the
     helper's source; its ``**kwargs`` go to that class's constructor)."""
     out = {}
-    for name in ("add", "subtract", "multiply", "average", "maximum",
-                 "minimum", "concatenate", "dot"):
+    for name in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"):
         fn = getattr(keras.layers, name)
         match = _MERGE_CLASS.search(inspect.getsource(fn))
         layer = match.group(1) if match else name.capitalize()
@@ -380,9 +374,7 @@ def build_registry(kind: str) -> dict:
     return entry
 
 
-_COMPILE_SHORTCUT = re.compile(
-    r"str\(identifier\)\.lower\(\)\s+not\s+in\s+(\[[^\]]*\])"
-)
+_COMPILE_SHORTCUT = re.compile(r"str\(identifier\)\.lower\(\)\s+not\s+in\s+(\[[^\]]*\])")
 
 
 def compile_shortcuts(fn) -> list:
@@ -438,13 +430,22 @@ def _tf_backend_tables() -> dict:
 ENUM_CANDIDATES = {
     "padding": {"valid", "same", "causal", "full"},
     "data_format": {"channels_last", "channels_first"},
-    "interpolation": {"nearest", "bilinear", "bicubic", "area", "gaussian",
-                      "lanczos3", "lanczos5", "mitchellcubic"},
+    "interpolation": {"nearest", "bilinear", "bicubic", "area", "gaussian", "lanczos3", "lanczos5", "mitchellcubic"},
     "fill_mode": {"constant", "reflect", "wrap", "nearest", "mirror"},
     "merge_mode": {"concat", "sum", "mul", "ave", "max"},
     "score_mode": {"dot", "concat", "add"},
-    "mode": {"horizontal", "vertical", "horizontal_and_vertical",
-             "log", "magnitude", "psd", "real", "imag", "angle", "stft"},
+    "mode": {
+        "horizontal",
+        "vertical",
+        "horizontal_and_vertical",
+        "log",
+        "magnitude",
+        "psd",
+        "real",
+        "imag",
+        "angle",
+        "stft",
+    },
 }
 
 # Parameters that the TensorFlow backend checks only when the layer really
@@ -460,9 +461,16 @@ _BOGUS = "kd_not_a_valid_value"
 
 # Required constructor arguments used when probing (small, valid values).
 _PROBE_ARGS = {
-    "filters": 2, "kernel_size": 1, "pool_size": 2, "output_size": 2,
-    "height": 4, "width": 4, "factor": 0.1, "height_factor": 0.1,
-    "width_factor": 0.1, "rate": 0.1,
+    "filters": 2,
+    "kernel_size": 1,
+    "pool_size": 2,
+    "output_size": 2,
+    "height": 4,
+    "width": 4,
+    "factor": 0.1,
+    "height_factor": 0.1,
+    "width_factor": 0.1,
+    "rate": 0.1,
 }
 _PROBE_OVERRIDES = {"RandomPosterization": {"factor": 4}}
 
@@ -561,9 +569,9 @@ def _enum_params(cls) -> list:
     """The probed enum parameters of ``cls`` (string or None default only)."""
     params = describe_signature(cls.__init__, drop_first=True)["params"]
     return [
-        p["name"] for p in params
-        if p["name"] in ENUM_CANDIDATES
-        and (p.get("default") is None or isinstance(p.get("default"), str))
+        p["name"]
+        for p in params
+        if p["name"] in ENUM_CANDIDATES and (p.get("default") is None or isinstance(p.get("default"), str))
     ]
 
 
@@ -590,9 +598,7 @@ def probe_enum(cls, param: str, candidates: set) -> dict | None:
     # Case variants are run eagerly too: a few layers lower-case the value
     # for validation but compare the raw string when they run, so that e.g.
     # RandomGrayscale takes "CHANNELS_LAST" but not "CHANNELS_FIRST".
-    any_case = bool(strings) and all(
-        value_accepted(cls, param, v.upper(), eager=True) for v in strings
-    )
+    any_case = bool(strings) and all(value_accepted(cls, param, v.upper(), eager=True) for v in strings)
     return {"values": allowed, "validated": True, "case_insensitive": any_case}
 
 
@@ -653,10 +659,7 @@ def _patched(module, attr, replacement):
 
 def application_names() -> list:
     """The model functions of ``keras.applications`` (not the submodules)."""
-    return sorted(
-        n for n in dir(keras.applications)
-        if inspect.isfunction(getattr(keras.applications, n))
-    )
+    return sorted(n for n in dir(keras.applications) if inspect.isfunction(getattr(keras.applications, n)))
 
 
 def _probe_obtain_input_shape(fn, **kwargs):
@@ -669,12 +672,11 @@ def _probe_obtain_input_shape(fn, **kwargs):
     seen = {}
 
     def wrap(original):
-        def recorder(input_shape, default_size, min_size, data_format,
-                     require_flatten, weights=None):
-            result = original(input_shape, default_size, min_size, data_format,
-                              require_flatten, weights)
+        def recorder(input_shape, default_size, min_size, data_format, require_flatten, weights=None):
+            result = original(input_shape, default_size, min_size, data_format, require_flatten, weights)
             seen.update(default_size=default_size, min_size=min_size, result=result)
             raise _StopBuild
+
         return recorder
 
     with _patched(imagenet_utils, "obtain_input_shape", wrap):
@@ -883,8 +885,7 @@ def graph_records(model, pads=()) -> tuple:
     ops = model.operations
     calls = {}
     for op in ops:
-        kept = [k for k in range(len(op._inbound_nodes))
-                if make_node_key(op, k) in model._nodes]
+        kept = [k for k in range(len(op._inbound_nodes)) if make_node_key(op, k) in model._nodes]
         calls[id(op)] = {k: i for i, k in enumerate(kept)}
 
     def ref(tensor):
@@ -926,6 +927,7 @@ def recording_correct_pad():
             k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
             seen.append((inputs, list(k), result))
             return result
+
         return recorder
 
     with _patched(imagenet_utils, "correct_pad", wrap):
@@ -956,7 +958,7 @@ def build_model(name: str, **kwargs):
 
     ``clear_session()`` resets Keras's name counters, so unnamed layers get
     the same auto-generated names on every run.  (Garbage collection is left
-    to ``build_application``: collecting after every build doubles the time.)
+    to ``build_application``: a full collection costs ~0.25 s per build.)
     """
     keras.backend.clear_session(free_memory=False)
     fn = getattr(keras.applications, name)
@@ -965,8 +967,7 @@ def build_model(name: str, **kwargs):
         model = fn(weights=None, **kwargs)
     records, ref = graph_records(model, pads)
     _check_pads_used(records, pads)
-    model.kd_refs = {"inputs": [ref(t) for t in model.inputs],
-                     "outputs": [ref(t) for t in model.outputs]}
+    model.kd_refs = {"inputs": [ref(t) for t in model.inputs], "outputs": [ref(t) for t in model.outputs]}
     return model, records
 
 
@@ -976,8 +977,7 @@ def _model_summary(model) -> dict:
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     return {
         "output_shape": [_shape(t) for t in model.outputs],
-        "params": {"total": model.count_params(), "trainable": trainable,
-                   "non_trainable": non_trainable},
+        "params": {"total": model.count_params(), "trainable": trainable, "non_trainable": non_trainable},
     }
 
 
@@ -1054,9 +1054,7 @@ def _parameterise(top: list, probe_top: list, name: str) -> list:
     out = []
     for record, probe in zip(top, probe_top):
         record = dict(record)
-        record["config"] = _mark_params(
-            record["config"], probe["config"], f"{name}.{record['name']}"
-        )
+        record["config"] = _mark_params(record["config"], probe["config"], f"{name}.{record['name']}")
         out.append(record)
     return out
 
@@ -1094,16 +1092,20 @@ def _variant_set(name: str, shape: tuple, keys) -> dict:
         ops = _extra_ops(base, records[key])
         if key == "top":
             _, probe = build_model(
-                name, input_shape=shape, include_top=True,
+                name,
+                input_shape=shape,
+                include_top=True,
                 **{k: v[1] for k, v in PARAM_PROBES.items()},
             )
             ops = _parameterise(ops, _extra_ops(base, probe), name)
-        variants[key] = {"ops": ops, "outputs": model.kd_refs["outputs"],
-                         **_model_summary(model)}
+        variants[key] = {"ops": ops, "outputs": model.kd_refs["outputs"], **_model_summary(model)}
     first = next(iter(models.values()))
-    return {"input_shape": list(shape), "model_name": first.name,
-            "base": {"ops": base, "inputs": first.kd_refs["inputs"]},
-            "variants": variants}
+    return {
+        "input_shape": list(shape),
+        "model_name": first.name,
+        "base": {"ops": base, "inputs": first.kd_refs["inputs"]},
+        "variants": variants,
+    }
 
 
 def _shape_free(records: list) -> dict:
@@ -1142,6 +1144,22 @@ def build_application(name: str) -> dict:
     graph up to shapes; otherwise it holds the ``none``/``avg``/``max``
     variants built that way (NASNet: ``_adjust_block`` compares static
     shapes, and ``None != None`` is False).
+
+    An op record: ``class``; ``module`` unless the class is public in
+    ``keras.layers`` (custom layers, ``keras.src.ops.numpy`` arithmetic,
+    ``Sequential``); ``name``; ``config`` (``get_config()`` without name,
+    initializers, regularizers, constraints and a float32 dtype policy;
+    tuples as lists; a ``Sequential`` has ``{"layers": [records]}`` applied
+    in order); ``weights`` ``[[name, shape, trainable]]``; ``calls``, one
+    per call: ``args`` (tensors as references, constants as JSON, lists
+    kept, e.g. ``Add([a, b])``), ``kwargs`` if any differ from ``call()``'s
+    defaults, ``out`` (output shapes), and ``dynamic`` where a config value
+    is a function of the input: ``{"padding": {"correct_pad": [kh, kw]}}``
+    means ``((kh//2 - a, kh//2), (kw//2 - a', kw//2))`` with
+    ``a = 1 - h % 2`` for the call's input height ``h`` (``a = a' = 1`` if
+    the size is unknown).  ``{"param": "classes"}`` in a ``top`` config
+    stands for that argument.  ``out``, ``weights``, ``output_shape`` and
+    ``params`` are those at default arguments, for checking replays.
     """
     fn = getattr(keras.applications, name)
     shape = tuple(describe_application(name)["default_input_shape"])
@@ -1152,9 +1170,7 @@ def build_application(name: str) -> dict:
         _, records_u = build_model(name, input_shape=shape_u, **VARIANTS["none"])
         records = main["base"]["ops"] + main["variants"]["none"]["ops"]
         if _shape_free(records_u) != _shape_free(records):
-            unknown = _finalise_refs(
-                _variant_set(name, shape_u, ("none", "avg", "max"))
-            )
+            unknown = _finalise_refs(_variant_set(name, shape_u, ("none", "avg", "max")))
     graph = {
         "schema": SCHEMA_VERSION,
         "keras_version": keras.__version__,
@@ -1251,19 +1267,24 @@ def diff_summary(path: str, old: str | None, new: str, limit: int = 25) -> str:
     return f"{path}: {len(lines)} difference(s)\n  " + "\n  ".join(lines[:limit]) + more
 
 
+def _orphans(files: dict) -> list:
+    """Committed graph files of applications Keras no longer has."""
+    wanted = {rel for rel in files if rel.startswith(APPS_SUBDIR + "/")}
+    present = {f"{APPS_SUBDIR}/{p.name}" for p in (DATA_DIR / APPS_SUBDIR).glob("*.json")}
+    return sorted(present - wanted)
+
+
 def main(argv=None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare instead of writing; exit 1 on differences")
-    parser.add_argument("--apps", nargs="*", default=None,
-                        help="only these applications (default: all)")
-    parser.add_argument("--only-catalog", action="store_true",
-                        help="skip the application graphs")
+    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on differences")
+    parser.add_argument("--apps", nargs="*", default=None, help="only these applications (default: all)")
+    parser.add_argument("--only-catalog", action="store_true", help="skip the application graphs")
     args = parser.parse_args(argv)
     apps = [] if args.only_catalog else args.apps
     files = expected_files(apps)
-    stale = []
+    orphans = _orphans(files) if apps is None else []
+    stale = [f"{rel}: no longer an application" for rel in orphans]
     for rel, text in files.items():
         path = DATA_DIR / rel
         old = path.read_text(encoding="utf-8") if path.exists() else None
@@ -1275,13 +1296,17 @@ def main(argv=None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)} ({len(text)} bytes)")
-    if args.check and stale:
+    if not args.check:
+        for rel in orphans:
+            (DATA_DIR / rel).unlink()
+            print(f"removed {rel}")
+        return 0
+    if stale:
         print(f"{len(stale)} file(s) differ from Keras {keras.__version__}:\n")
         print("\n\n".join(stale))
         print("\nRun: python scripts/gen_catalog.py")
         return 1
-    if args.check:
-        print(f"{len(files)} file(s) up to date with Keras {keras.__version__}")
+    print(f"{len(files)} file(s) up to date with Keras {keras.__version__}")
     return 0
 
 

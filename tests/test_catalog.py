@@ -27,7 +27,12 @@ GENERATOR = ROOT / "scripts" / "gen_catalog.py"
 # modules, inverted residuals with correct_pad, squeeze-excite, ConvNeXt's
 # Sequential sub-models, custom LayerScale and keras.ops arithmetic.
 REPRESENTATIVE_APPS = [
-    "Xception", "ResNet50", "InceptionV3", "MobileNetV2", "EfficientNetB0", "ConvNeXtTiny",
+    "Xception",
+    "ResNet50",
+    "InceptionV3",
+    "MobileNetV2",
+    "EfficientNetB0",
+    "ConvNeXtTiny",
 ]
 
 
@@ -212,7 +217,15 @@ def test_merge_helpers_input_and_compile(cat):
     assert concat.signature.var_keyword
     assert cat.merge_helper("dot").layer == "Dot"
     assert set(cat.merge_helper_names()) == {
-        "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"}
+        "add",
+        "subtract",
+        "multiply",
+        "average",
+        "maximum",
+        "minimum",
+        "concatenate",
+        "dot",
+    }
     assert {"shape", "batch_size", "dtype", "name", "batch_shape"} <= {p.name for p in cat.input_params()}
     compile_params = {p.name: p for p in cat.compile_params()}
     assert compile_params["optimizer"].default == "rmsprop"
@@ -252,8 +265,9 @@ def test_application_graph_lazy_and_consistent(cat):
 
 
 def test_correct_pad_and_unknown_size_markers(cat):
-    pads = [c["dynamic"] for op in cat.application_graph("MobileNetV2").ops("none")
-            for c in op["calls"] if "dynamic" in c]
+    pads = [
+        c["dynamic"] for op in cat.application_graph("MobileNetV2").ops("none") for c in op["calls"] if "dynamic" in c
+    ]
     assert pads and all(p == {"padding": {"correct_pad": [3, 3]}} for p in pads)
     nasnet = cat.application_graph("NASNetMobile")
     assert nasnet.has_unknown_size_graph()
@@ -337,6 +351,5 @@ def test_loader_imports_neither_keras_nor_tensorflow():
         "print(bad)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -1,0 +1,150 @@
+"""How fast is `kdsl check` against building the same model with Keras?
+
+    python benchmarks/bench_check.py [--runs 5] [--keras-runs 3] [--quick]
+
+Prints three tables (results are recorded in docs/benchmarks.md):
+
+1. Whole processes, median of several runs: `kdsl check` and `kdsl compile
+   --stdout` on ResNet50, InceptionV3 and Xception written in kd, against
+   `python -c "import keras; keras.applications.X(weights=None)"`.
+2. In process: kdsl's check of an already-read source against Keras's model
+   construction after `import keras` (startup excluded on both sides).
+3. Scaling: `kdsl check` on generated chains and DAGs of 1k, 10k and 100k
+   layers: time net of the start-up of a one-layer file, and peak memory.
+
+Run it on an otherwise idle machine; the ratios matter more than the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = {"ResNet50": "resnet50", "InceptionV3": "inception_v3", "Xception": "xception"}
+KDSL = [sys.executable, "-m", "dsl"]
+# Bytecode is cached, as in any installed package (some sandboxes set
+# PYTHONDONTWRITEBYTECODE, which would make every start recompile kdsl).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+
+
+def run_process(argv: list) -> tuple:
+    """(wall seconds, peak RSS in MB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median_process(argv: list, runs: int) -> float:
+    run_process(argv)  # warm the file cache (and kdsl's grammar cache)
+    return statistics.median(run_process(argv)[0] for _ in range(runs))
+
+
+def whole_process(runs: int, keras_runs: int) -> None:
+    print("\n1. Whole process (median seconds)")
+    print(f"{'model':<12} {'kdsl check':>11} {'kdsl compile':>13} {'keras build':>12} {'check x':>8} {'compile x':>10}")
+    for app, example in EXAMPLES.items():
+        path = f"examples/{example}.kd"
+        check = median_process(KDSL + ["check", path], runs)
+        compile_ = median_process(KDSL + ["compile", "--stdout", path], runs)
+        keras = median_process([sys.executable, "-c", f"import keras; keras.applications.{app}(weights=None)"], keras_runs)
+        print(f"{app:<12} {check:>11.3f} {compile_:>13.3f} {keras:>12.3f} {keras / check:>7.1f}x {keras / compile_:>9.1f}x")
+
+
+def _median_call(fn, runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def in_process(runs: int, keras_runs: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+
+    from dsl.check import check_source
+
+    print("\n2. In process, after imports (median seconds)")
+    print(f"{'model':<12} {'kdsl check':>11} {'keras build':>12} {'ratio':>7}")
+    for app, example in EXAMPLES.items():
+        text = (ROOT / "examples" / f"{example}.kd").read_text()
+        ours = _median_call(lambda: check_source(text, f"{example}.kd"), runs)
+
+        def build():
+            keras.backend.clear_session()
+            getattr(keras.applications, app)(weights=None)
+
+        theirs = _median_call(build, keras_runs)
+        print(f"{app:<12} {ours:>11.4f} {theirs:>12.4f} {theirs / ours:>6.1f}x")
+
+
+def chain_source(layers: int) -> str:
+    body = ["    x = Dense(8)(x)"] * (layers - 1)
+    return "\n".join(["model chain {", "    x = Input(shape=(8,))", *body, "    output y = Dense(2)(x)", "}"]) + "\n"
+
+
+def dag_source(layers: int) -> str:
+    """A DAG: each step adds a dense branch to the running value (2 layers a step)."""
+    body = []
+    for i in range((layers - 1) // 2):
+        body += [f"    b{i} = Dense(8)(x)", f"    x = add(x, b{i})"]
+    return "\n".join(["model dag {", "    x = Input(shape=(8,))", *body, "    output y = Dense(2)(x)", "}"]) + "\n"
+
+
+def scaling(sizes: list) -> None:
+    print("\n3. Scaling of kdsl check (seconds net of start-up, peak MB)")
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.kd"
+        one.write_text(chain_source(1))
+        startup = statistics.median(run_process(KDSL + ["check", str(one)])[0] for _ in range(5))
+        print(f"start-up (one-layer file): {startup:.3f} s")
+        print(f"{'graph':<7} {'layers':>8} {'net s':>8} {'peak MB':>8} {'us/layer':>9}")
+        for kind, make in (("chain", chain_source), ("dag", dag_source)):
+            previous = None
+            for size in sizes:
+                path = Path(tmp) / f"{kind}{size}.kd"
+                path.write_text(make(size))
+                elapsed, peak = run_process(KDSL + ["check", f"--max-layers={max(size * 2, 10)}", str(path)])
+                net = max(elapsed - startup, 1e-9)
+                growth = f"  x{net / previous:.1f}" if previous else ""
+                print(f"{kind:<7} {size:>8,} {net:>8.2f} {peak:>8.0f} {net / size * 1e6:>9.1f}{growth}")
+                previous = net
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per kdsl measurement")
+    parser.add_argument("--keras-runs", type=int, default=3, help="runs per Keras measurement")
+    parser.add_argument("--quick", action="store_true", help="skip 100k layers and take fewer runs")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.keras_runs = 3, 1
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "dsl")], check=True, env=ENV,
+                   stdout=subprocess.DEVNULL)
+    # Children first: a child's peak memory counts the parent's pages it was
+    # forked with, so Keras is imported in this process only at the end.
+    scaling([1_000, 10_000] if args.quick else [1_000, 10_000, 20_000, 100_000])
+    whole_process(args.runs, args.keras_runs)
+    in_process(args.runs, args.keras_runs)
+
+
+if __name__ == "__main__":
+    main()
