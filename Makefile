@@ -24,6 +24,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 demo: $(STAMP)
+	$(BIN)/kdsl summary examples/question_answering.kd
 	$(BIN)/kdsl compile examples/question_answering.kd -o build/demo --force
 	$(BIN)/python scripts/demo.py build/demo/question_answering.py
 

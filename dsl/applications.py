@@ -79,7 +79,7 @@ def _correct_pad(shape, kernel) -> tuple:
 class _Replay:
     """Runs an application's recorded ops with kdsl's rules."""
 
-    def __init__(self, graph, variant: str, unknown_size: bool, args: dict):
+    def __init__(self, graph, variant: str, unknown_size: bool, args: dict, fixed: Optional[dict] = None):
         self.graph = graph
         self.ops = graph.ops(variant, unknown_size)
         self.outputs = graph.outputs(variant, unknown_size)
@@ -87,6 +87,11 @@ class _Replay:
         self.cat = kcat.load()
         self.results: list = []  # per op, per call: list of output TensorTypes
         self.weights: list = []
+        # Values that depend on the input size are fixed when Keras builds the
+        # model (at its declared input shape), and kept when it is called on
+        # another size: (op, call) -> {argument: value}.
+        self.fixed = fixed if fixed is not None else {}
+        self.building = fixed is None
 
     def ref(self, value):
         """Resolve `{"@": [op, call, output]}` references in call arguments."""
@@ -105,11 +110,11 @@ class _Replay:
         return LayerSpec(info.canonical, args)
 
     def run(self, input_type: TensorType):
-        for op in self.ops:
+        for index, op in enumerate(self.ops):
             calls = []
-            for call in op["calls"]:
+            for number, call in enumerate(op["calls"]):
                 inputs = [self.ref(a) for a in call["args"]]
-                outputs, weights = self.apply(op, call, inputs, input_type)
+                outputs, weights = self.apply(op, call, inputs, input_type, (index, number))
                 if not calls:
                     self.weights.extend(weights)
                 calls.append(outputs)
@@ -117,7 +122,7 @@ class _Replay:
         outs = [self.ref(o) for o in self.outputs]
         return outs, tuple(self.weights)
 
-    def apply(self, op, call, inputs, input_type):
+    def apply(self, op, call, inputs, input_type, where):
         cls = op["class"]
         if cls == "InputLayer":
             return [input_type], []
@@ -131,9 +136,11 @@ class _Replay:
         if cls == "CustomScaleLayer":
             return [inputs[0][0]], []
         config = dict(op["config"])
-        for key, dynamic in call.get("dynamic", {}).items():
-            if "correct_pad" in dynamic:
-                config[key] = _correct_pad(inputs[0].shape, dynamic["correct_pad"])
+        if "dynamic" in call:
+            if self.building:
+                self.fixed[where] = {key: _correct_pad(inputs[0].shape, dynamic["correct_pad"])
+                                     for key, dynamic in call["dynamic"].items() if "correct_pad" in dynamic}
+            config.update(self.fixed.get(where, {}))
         result = rules.lookup(self.cat.layer(cls).canonical)(rules.LayerCall(self.spec(cls, config), tuple(inputs), {}))
         out = result.outputs
         return (list(out) if isinstance(out, (list, tuple)) else [out]), list(result.weights)
@@ -148,15 +155,38 @@ class _Replay:
         return [value], weights
 
 
-def replay(name: str, args: dict, input_type: TensorType):
-    """The outputs and weights of application NAME with ARGS on INPUT_TYPE.
+def replay(name: str, args: dict, input_type: TensorType, built_for: Optional[TensorType] = None):
+    """The outputs and weights of application NAME with ARGS, built for the
+    input BUILT_FOR (default: INPUT_TYPE) and called on INPUT_TYPE.
     Raises RuleError when the input does not fit."""
     graph = kcat.load().application_graph(name)
-    unknown_size = input_type.shape[1] is None and graph.has_unknown_size_graph()
-    return _Replay(graph, _variant(args), unknown_size, args).run(input_type)
+    built_for = built_for or input_type
+    unknown_size = built_for.shape[1] is None and graph.has_unknown_size_graph()
+    variant = _variant(args)
+    build = _Replay(graph, variant, unknown_size, args)
+    result = build.run(built_for)
+    if built_for.shape == input_type.shape:
+        return result
+    return _Replay(graph, variant, unknown_size, args, build.fixed).run(input_type)
 
 
 # ---------------------------------------------------- evaluator entry points
+
+
+# Arguments the recorded graphs account for; any other argument (MobileNet's
+# alpha, EfficientNetV2's include_preprocessing, ...) changes the
+# architecture, and kdsl then leaves the output unknown.
+_REPLAYED_ARGS = frozenset(
+    {"include_top", "weights", "input_tensor", "input_shape", "pooling", "classes", "classifier_activation", "name"}
+)
+
+
+def _unreplayable(info, args: dict) -> Optional[str]:
+    """The first argument set away from its default that the graph does not cover."""
+    for param in info.signature.params:
+        if param.name not in _REPLAYED_ARGS and args.get(param.name) != param.default:
+            return f"{param.name}={show(args.get(param.name))}"
+    return None
 
 
 def prepare(ev, frame, inst, expr) -> None:
@@ -168,6 +198,13 @@ def prepare(ev, frame, inst, expr) -> None:
                      expr.span)
     shape = declared_input_shape(info, args, expr.span)
     inst.graph = {"input": TensorType(shape, "float32"), "cache": {}}
+    unknown = _unreplayable(info, args)
+    if unknown is not None:
+        ev.warn(frame, "KD902", f"kdsl knows `{inst.cls}` with its default architecture only, not {unknown}: "
+                                "its output shape and parameters are unknown", expr.span,
+                "annotate the result, e.g. `features: (None, 7, 7, 1280) = base(x)`")
+        inst.weights, inst.params_known, inst.graph["unknown"] = None, False, True
+        return
     try:
         outputs, weights = _replay_cached(inst, inst.graph["input"])
     except RuleError as err:
@@ -178,7 +215,7 @@ def prepare(ev, frame, inst, expr) -> None:
 def _replay_cached(inst, input_type: TensorType):
     cache = inst.graph["cache"]
     if input_type.shape not in cache:
-        cache[input_type.shape] = replay(inst.cls, inst.args, input_type)
+        cache[input_type.shape] = replay(inst.cls, inst.args, input_type, inst.graph["input"])
     return cache[input_type.shape]
 
 
@@ -192,7 +229,7 @@ def apply(ev, frame, inst, args: list, kwargs: dict, span):
     if not isinstance(tensor, Tensor) or kwargs.keys() - {"training"}:
         raise _error("KD211", f"`{inst.label}` takes one image tensor", span)
     declared = inst.graph["input"]
-    if tensor.shape is None:
+    if tensor.shape is None or inst.graph.get("unknown"):
         return TensorType(None), inst.weights
     if not compatible(declared.shape, tensor.shape):
         raise _error("KD500", f"`{inst.label}` ({inst.cls}) expects inputs of shape {format_shape(declared.shape)}; "
