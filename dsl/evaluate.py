@@ -455,11 +455,11 @@ class Evaluator:
             return POISON
         if isinstance(callee, Instance):
             return self.layers.apply(self, frame, callee, [value], {}, step.span, (name,))
+        what = _ref_kind(callee) if _is_ref(callee) else kind_name(callee)
         hint = None
-        if isinstance(callee, (LayerRef, AppRef, CustomRef)):
-            hint = f"write `{step.id}(...)` to construct the layer" if isinstance(step, n.Name) else None
-        raise EvalError("KD400", f"a chain step must be a layer, a model or a block call; this is {_ref_kind(callee) if not isinstance(callee, (Tensor, Instance)) and _is_ref(callee) else kind_name(callee)}",
-                        step.span, hint)
+        if isinstance(callee, (LayerRef, AppRef, CustomRef)) and isinstance(step, n.Name):
+            hint = f"write `{step.id}(...)` to construct the layer"
+        raise EvalError("KD400", f"a chain step must be a layer, a model or a block call; this is {what}", step.span, hint)
 
     def _const(self, compute, span: n.Span):
         try:
@@ -506,7 +506,7 @@ class Evaluator:
             return self.layers.merge(self, frame, ref, expr)
         return self.layers.construct(self, frame, ref, expr)
 
-    def eval_arguments(self, frame: Frame, expr: n.Call, skip_first: bool = False):
+    def eval_arguments(self, frame: Frame, expr: n.Call):
         args = [self.eval(frame, a) for a in expr.args]
         kwargs = {k.name: self.eval(frame, k.value) for k in expr.keywords}
         return args, kwargs
@@ -615,7 +615,7 @@ def _ref_kind(ref) -> str:
     if isinstance(ref, DefRef):
         return f"the {'model' if ref.is_model else 'block'} `{ref.definition.name}`"
     if isinstance(ref, (LayerRef, CustomRef)):
-        return f"the layer class `{getattr(ref, 'name', None) or ref.bound}`"
+        return f"the layer class `{ref.bound if isinstance(ref, CustomRef) else ref.name}`"
     if isinstance(ref, AppRef):
         return f"the application `{ref.name}`"
     if isinstance(ref, MergeRef):

@@ -69,7 +69,7 @@ class ModelGraph:
 
     def layer_instances(self) -> list:
         """The instances Keras lists in model.layers (not arithmetic ops)."""
-        return [i for i in self.instances if i.kind != "op"]
+        return [i for i in self.instances if i.kind != "op" and not i.wrapped]
 
 
 # ------------------------------------------------------------- Keras order

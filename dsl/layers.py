@@ -263,6 +263,9 @@ def construct(ev, frame, ref, expr: n.Call):
     _check_constant_args(bound, expr, what)
     _check_enums(info.canonical, bound, expr, what)
     name, explicit = _instance_name(ev, frame, expr, bound, info.canonical)
+    for value in bound.values():
+        if isinstance(value, Instance):
+            value.wrapped = True  # a sublayer of this one, not a layer of the model
     bound = {k: _plain(v) for k, v in bound.items()}
     inst = Instance("layer", info.canonical, bound, name, expr.span, frame.file.display, explicit)
     inst.trainable = bound.get("trainable", True) is not False
@@ -432,9 +435,9 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights):
     """Check shared weights, then add the node and its output tensors to the graph."""
     if weights is not None:
         _check_sharing(inst, weights, args, span)
-    elif inst.calls and inst.weights is not None and inst.kind != "model":
-        pass
-    if not inst.calls:
+    if not inst.calls and inst.kind not in ("model", "application"):
+        # A layer builds its weights on its first call; models and
+        # applications were built when they were constructed.
         inst.weights = weights
         inst.params_known = weights is not None
     node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display)

@@ -108,7 +108,7 @@ def _reaching_value(body: list, index: int, name: str):
     return None
 
 
-def _name_output(file, scope, naming, expr, name, explicit_ok=True) -> bool:
+def _name_output(file, scope, naming, expr, name) -> bool:
     """Give NAME to the construction producing EXPR; False when an Identity is needed."""
     call = producer_call(file, scope, expr) if expr is not None else None
     if call is None:

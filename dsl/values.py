@@ -101,6 +101,7 @@ class Instance:
     graph: Any = None  # the kd model's graph, or an application's replay
     nested: Any = None  # evaluation data for kd models (definition, params)
     touched: bool = False  # `.trainable` was set through a name
+    wrapped: bool = False  # the inner layer of a wrapper (Bidirectional, TimeDistributed)
 
     @property
     def label(self) -> str:

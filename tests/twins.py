@@ -101,3 +101,20 @@ def inception_v3():
 
 def xception():
     return keras.applications.Xception(weights=None)
+
+
+def encoder():
+    words = keras.Input(shape=(None,), dtype="int32")
+    code = layers.Bidirectional(layers.LSTM(32))(layers.Embedding(2000, 64)(words))
+    return keras.Model(words, code)
+
+
+def paraphrase():
+    shared = encoder()
+    shared.trainable = False
+    first = keras.Input(shape=(None,), dtype="int32")
+    second = keras.Input(shape=(None,), dtype="int32")
+    a, b = shared(first), shared(second)
+    features = layers.concatenate([a, b, layers.subtract([a, b]), layers.multiply([a, b])])
+    hidden = layers.Dense(32, activation="relu")(features)
+    return keras.Model([first, second], layers.Dense(1, activation="sigmoid")(hidden))
