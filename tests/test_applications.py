@@ -32,7 +32,7 @@ def test_application_as_layer_matches_keras(app, shape, args):
     result = check_source(source, "m.kd")
     assert result.ok, result.diagnostics
     graph = result.graphs["m"]
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
     kwargs = eval(f"dict({args})", {})  # the test's own literal arguments
     model = getattr(keras.applications, app)(weights=None, **kwargs)
     image = keras.Input(shape=shape)

@@ -57,7 +57,7 @@ def generated(tmp_path_factory):
 
 
 def _fresh_build(module, name):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
     return getattr(module, f"build_{name}")()
 
 
@@ -89,7 +89,7 @@ def test_every_example_has_a_twin():
 @pytest.mark.parametrize("path, name", _models())
 def test_builds_like_its_twin(generated, path, name):
     model = _fresh_build(generated(path), name)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
     twin = getattr(twins, name)()
     assert model.count_params() == twin.count_params()
     assert [tuple(o.shape) for o in model.outputs] == [tuple(o.shape) for o in twin.outputs]
@@ -122,6 +122,7 @@ def test_trains_one_step(generated, path, name):
     if compile_fn is None:
         pytest.skip(f"{name} has no compile settings")  # built and checked above
     model = compile_fn(_fresh_build(module, name))
+    model.run_eagerly = True  # one step: tracing a graph would cost more than it saves
     x, y = batch_for(model, batch=2, unknown=300)
     logs = model.train_on_batch(x, y, return_dict=True)
     assert logs["loss"] == logs["loss"]  # a number, not NaN
