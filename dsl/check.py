@@ -80,10 +80,10 @@ def check_program(program, overrides: Optional[dict] = None, limits: Limits = DE
 def check_source(text: str, filename: str = "<string>", path=None, overrides: Optional[dict] = None,
                  limits: Limits = DEFAULT_LIMITS) -> CheckResult:
     """Parse and check kd TEXT; syntax and import errors become diagnostics."""
-    from .gcpause import paused_gc
     from .program import load_program
+    from .runtime import compile_runtime
 
-    with paused_gc():
+    with compile_runtime(limits):
         try:
             program = load_program(text, filename, path, limits)
         except KdError as err:

@@ -59,9 +59,9 @@ def generate(program, source_label: str) -> str:
 def compile_text(text: str, filename: str, path: Optional[Path] = None, source_label: Optional[str] = None,
                  limits: Limits = DEFAULT_LIMITS, overrides: Optional[dict] = None) -> Compiled:
     """Check and generate; SOURCE_LABEL is the path the header shows."""
-    from .gcpause import paused_gc
+    from .runtime import compile_runtime
 
-    with paused_gc():
+    with compile_runtime(limits):
         return _compile_text(text, filename, path, source_label, limits, overrides)
 
 

@@ -518,6 +518,9 @@ class Evaluator:
         block = ref.definition
         if block in self.active:
             raise EvalError("KD203", f"block `{block.name}` calls itself (recursion is not allowed)", expr.span)
+        if len(self.active) > self.limits.max_depth:
+            raise EvalError("KD102", f"block calls nested more than {self.limits.max_depth} deep", expr.span,
+                            "raise the limit with --max-depth")
         args, kwargs = self.eval_arguments(frame, expr)
         if chained is not None:
             args = [chained, *args]

@@ -225,6 +225,46 @@ def _check_enums(cls: str, bound: dict, expr: n.Call, what: str) -> dict:
     return bound
 
 
+# Arguments whose type Keras checks (or would fail on): name -> (test, what it must be).
+_POSITIVE_INTS = {"units", "filters", "num_heads", "key_dim", "value_dim", "output_dim", "input_dim", "groups",
+                  "depth_multiplier", "n", "num_tokens", "projection_dim", "height", "width"}
+_SIZES = {"kernel_size", "strides", "pool_size", "dilation_rate", "size"}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _argument_problem(key: str, value, default):
+    """What is wrong with argument KEY=VALUE, or None."""
+    if value is None and default is None:
+        return None
+    if key in _POSITIVE_INTS and not (_is_int(value) and value > 0):
+        return "a positive integer"
+    if key in _SIZES:
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if not items or not all(_is_int(v) and v > 0 for v in items):
+            return "a positive integer or a tuple of them"
+    if key == "axis":
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if not items or not all(_is_int(v) for v in items):
+            return "an integer or a tuple of integers"
+    if key == "rate" and not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1):
+        return "a number from 0 to 1"
+    if key in ("layer", "backward_layer") and not isinstance(value, Instance):
+        return "a layer instance, e.g. LSTM(32)"
+    return None
+
+
+def _check_argument_types(info, bound: dict, expr: n.Call, what: str) -> None:
+    defaults = {p.name: p.default for p in info.params}
+    for key, value in bound.items():
+        problem = _argument_problem(key, value, defaults.get(key))
+        if problem is not None:
+            span = _kw(expr, key).value.span if any(k.name == key for k in expr.keywords) else expr.span
+            raise _error("KD303", f"{what}: `{key}` must be {problem}; received {show(value)}", span)
+
+
 def _instance_name(ev, frame, expr: n.Call, bound: dict, cls: str, default: Optional[str] = None):
     """The Keras name of a new instance: explicit, given by naming, or automatic."""
     explicit = bound.get("name")
@@ -262,6 +302,7 @@ def construct(ev, frame, ref, expr: n.Call):
     bound = bind_arguments(info.signature, args, kwargs, expr, what, base_kwargs())
     _check_constant_args(bound, expr, what)
     _check_enums(info.canonical, bound, expr, what)
+    _check_argument_types(info, bound, expr, what)
     name, explicit = _instance_name(ev, frame, expr, bound, info.canonical)
     for value in bound.values():
         if isinstance(value, Instance):
@@ -410,6 +451,10 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         result = rule(rules.LayerCall(LayerSpec(inst.cls, inst.args), in_types, call_kwargs))
     except RuleError as err:
         raise _error(err.code, _rule_message(inst, err.message, names), span, err.hint) from None
+    except (TypeError, ValueError, AttributeError, ArithmeticError, KeyError, IndexError) as exc:
+        # An argument of a type the rule cannot use (Keras would reject it too).
+        raise _error("KD303", _rule_message(inst, f"{inst.cls} cannot be built with these arguments ({exc})", names),
+                     inst.span, f"check the arguments against keras.layers.{inst.cls}") from None
     return _record(ev, frame, inst, args, kwargs, span, result.outputs, tuple(result.weights))
 
 

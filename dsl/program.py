@@ -123,6 +123,10 @@ class _Loader:
         return file
 
     def _import(self, file: SourceFile, item: n.Import) -> Optional[SourceFile]:
+        problem = _import_path_problem(item.path)
+        if problem is not None:
+            self.problems.append(Diagnostic("KD204", f"cannot import \"{item.path}\": {problem}", file.display, item.span))
+            return None
         base = file.path.parent if file.path is not None else Path.cwd()
         target = (base / item.path).resolve()
         if target in self.active:
@@ -146,6 +150,17 @@ class _Loader:
             self.problems.append(Diagnostic("KD204", f"cannot read \"{item.path}\": {exc.strerror}", file.display, item.span))
             return None
         return self.load(module, target, display)
+
+
+def _import_path_problem(path: str) -> Optional[str]:
+    """Why PATH cannot name an imported kd file, or None."""
+    if not path.endswith(".kd"):
+        return "an import names a .kd file"
+    if "\0" in path or any(not ch.isprintable() for ch in path):
+        return "the path holds control characters"
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return "the path must be relative to the importing file"
+    return None
 
 
 def _display_name(importer: SourceFile, relative: str) -> str:
