@@ -127,11 +127,14 @@ def _sources(paths: list) -> list:
 
 
 class _Printer:
-    """Prints diagnostics in the chosen format; counts what it printed."""
+    """Prints diagnostics in the chosen format; counts what it printed.
+    Human diagnostics go to stderr, json and github ones to stdout, unless
+    stdout carries something else (`compile --stdout`)."""
 
-    def __init__(self, fmt: str, strict: bool):
+    def __init__(self, fmt: str, strict: bool, stdout_taken: bool = False):
         self.fmt = fmt
         self.strict = strict
+        self.stdout_taken = stdout_taken
         self.failed = False
 
     def show(self, diagnostics: list, sources: dict) -> None:
@@ -141,7 +144,7 @@ class _Printer:
             return
         if any(d.is_error for d in diagnostics) or (self.strict and diagnostics):
             self.failed = True
-        stream = sys.stdout if self.fmt in ("json", "github") else sys.stderr
+        stream = sys.stdout if self.fmt in ("json", "github") and not self.stdout_taken else sys.stderr
         print(render(diagnostics, self.fmt, sources), file=stream)
 
     def fails(self, diagnostics: list) -> bool:
@@ -206,7 +209,7 @@ def cmd_compile(args) -> int:
     from .compiler import compile_text, relative_label
 
     limits, params = _limits(args), _params(args)
-    printer = _Printer(args.format, args.strict)
+    printer = _Printer(args.format, args.strict, stdout_taken=args.stdout)
     sources = _sources(args.paths)
     if args.stdout and len(sources) != 1:
         raise UsageError("--stdout takes exactly one .kd file")

@@ -8,6 +8,7 @@ Renaming appends `_`, then `_2`, `_3`, ... until the name is free.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 
@@ -31,28 +32,24 @@ class Namespace:
         self.used: set = set(reserved)
 
     def claim(self, wanted: str) -> str:
-        """A free identifier as close to WANTED as possible; marks it used."""
+        """A free identifier as close to WANTED as possible (WANTED, WANTED_,
+        WANTED_2, ...); marks it used."""
         if not _IDENTIFIER.match(wanted):
             raise ValueError(f"not an identifier: {wanted!r}")
-        candidate = wanted
-        if keyword.iskeyword(candidate) or candidate in self.used:
-            candidate = f"{wanted}_"
-        counter = 2
-        while keyword.iskeyword(candidate) or candidate in self.used:
-            candidate = f"{wanted}_{counter}"
-            counter += 1
-        self.used.add(candidate)
-        return candidate
+        return self._first_free(wanted, f"{wanted}_", (f"{wanted}_{i}" for i in itertools.count(2)))
 
     def temporary(self, base: str) -> str:
         """A fresh name for a value the generated code introduces: BASE,
         else BASE2, BASE3, ..."""
-        candidate, counter = base, 2
-        while keyword.iskeyword(candidate) or candidate in self.used:
-            candidate = f"{base}{counter}"
-            counter += 1
-        self.used.add(candidate)
-        return candidate
+        return self._first_free(base, (f"{base}{i}" for i in itertools.count(2)))
+
+    def _first_free(self, *candidates) -> str:
+        for group in candidates:
+            for candidate in [group] if isinstance(group, str) else group:
+                if not keyword.iskeyword(candidate) and candidate not in self.used:
+                    self.used.add(candidate)
+                    return candidate
+        raise AssertionError("unreachable: the counters never end")
 
     def reserve(self, name: str) -> None:
         self.used.add(name)
