@@ -54,10 +54,12 @@ class Name:
 
 @dataclass(slots=True, eq=False)
 class Constant:
-    """A literal: int, float, str, bool or None."""
+    """A literal: int, float, str, bool or None.  `raw` is the literal as
+    written (`1_000`, `'relu'`), for a printer that keeps it."""
 
     value: Any
     span: Span = NO_SPAN
+    raw: Optional[str] = None
 
 
 @dataclass(slots=True, eq=False)

@@ -478,11 +478,11 @@ class _ToNodes:
 
     def number(self, children):
         (tok,) = children
-        return n.Constant(_decode_number(tok), _span(tok))
+        return n.Constant(_decode_number(tok), _span(tok), tok.value)
 
     def string(self, children):
         (tok,) = children
-        return n.Constant(_decode_string(tok), _span(tok))
+        return n.Constant(_decode_string(tok), _span(tok), tok.value)
 
     def const_true(self, children):
         return n.Constant(True, _span(children[0]))
