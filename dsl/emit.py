@@ -74,6 +74,20 @@ def unparse(node: ast.AST) -> str:
     return ast.unparse(ast.fix_missing_locations(node))
 
 
+def _hoists_a_chain(e) -> bool:
+    """Whether translating E hoists a chain: one nested below its root, not
+    inside a conditional expression or and/or (those stay inline)."""
+    stack = [c for c in n.children(e)] if not isinstance(e, n.Chain) else list(e.steps)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (n.IfExp, n.BoolOp)):
+            continue
+        if isinstance(node, n.Chain):
+            return True
+        stack.extend(n.children(node))
+    return False
+
+
 def _is_none(e) -> bool:
     return isinstance(e, n.Constant) and e.value is None
 
@@ -230,6 +244,7 @@ class _FunctionEmitter:
         self.naming = model_naming(file, definition) if isinstance(definition, n.ModelDef) else None
         self.lines: list = []
         self.indent = 1
+        self.hoist_root, self.hoist_calls = None, False  # see rooted()
         self.outputs: list = []  # Python expressions of the model's outputs, in order
         self.input_captures: dict = {}  # id(Input statement) -> name kept for keras.Model(inputs=...)
 
@@ -333,8 +348,24 @@ class _FunctionEmitter:
         if isinstance(func, n.Name) and not self.scope.is_local(func.id):
             if namespace is not None:
                 return self._namespaced_call(e, namespace, hoist)
-            return self._global_call(e, resolve_global(self.file, func.id), hoist)
-        return self.call(self.expr(func, None, hoist), e, hoist)
+            ref = resolve_global(self.file, func.id)
+            node = self._global_call(e, ref, hoist)
+            if isinstance(ref, BuiltinRef):
+                return node
+        else:
+            # The constructor of `Dense(3)(x)` goes with its application.
+            node = self.call(self.expr(func, None, hoist and not isinstance(func, n.Call)), e, hoist)
+        return self._keep_order(e, node, hoist)
+
+    def _keep_order(self, e: n.Call, node: ast.expr, hoist: bool) -> ast.expr:
+        """In an expression that hoists a chain into temporaries, calls that
+        build layers are hoisted too, so Python builds the layers in the
+        order kd does (which gives them the same automatic names)."""
+        if not (hoist and self.hoist_calls) or e is self.hoist_root:
+            return node
+        temp = self.fresh("t")
+        self.emit(f"{temp} = {unparse(node)}")
+        return name(temp)
 
     def _namespaced_call(self, e: n.Call, namespace: str, hoist):
         return self.call(attr("keras", namespace, e.func.id), e, hoist)
@@ -384,21 +415,28 @@ class _FunctionEmitter:
         target_kd = [k for k, v in self.local.items() if v in targets]
         single = len(targets) == 1
         via = targets[0] if single and not (set(target_kd) & later_names) else self.fresh("t")
-        value = self.expr(steps[0])
+        value = self.rooted(steps[0], lambda: self.expr(steps[0]))
         for index, step in enumerate(steps[1:], start=1):
             last = index == len(steps) - 1
-            call = self.apply_step(step, value, True)
+            call = self.rooted(step, lambda: self.apply_step(step, value, True))
             lhs = ", ".join(targets) if last else via
             self.emit(f"{lhs} = {unparse(call)}")
             value = name(via)
 
     def statement_expr(self, e, namespace=None) -> str:
-        """Translate E for the current statement; hoisted chains go before it."""
-        saved, self.lines = self.lines, []
-        node = self.expr(e, namespace)
-        hoisted, self.lines = self.lines, saved
-        self.lines.extend(hoisted)
-        return unparse(node)
+        """Translate E for the current statement; chains nested in it (and,
+        to keep the order, the calls before them) go into temporaries in
+        statements emitted before it."""
+        return unparse(self.rooted(e, lambda: self.expr(e, namespace)))
+
+    def rooted(self, root, translate):
+        """Run TRANSLATE with ROOT as the expression whose calls may be hoisted."""
+        saved = self.hoist_root, self.hoist_calls
+        self.hoist_root, self.hoist_calls = root, _hoists_a_chain(root)
+        try:
+            return translate()
+        finally:
+            self.hoist_root, self.hoist_calls = saved
 
     # -- statements
 

@@ -3,7 +3,6 @@ hand-written Keras twin and kdsl's own summary (differential tests)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import twins  # noqa: E402  (tests/ is on sys.path, see conftest.py)
+from support import keras_layers, kdsl_layers, load_module  # noqa: E402
 
 from dsl.api import compile_file  # noqa: E402
 from dsl.check import check_source  # noqa: E402
@@ -20,13 +20,6 @@ from dsl.synthetic import batch_for  # noqa: E402
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.kd"))
 # The parameter counts of keras.applications with their defaults (issue #2).
 APPLICATION_COUNTS = {"resnet50": 25_636_712, "inception_v3": 23_851_784, "xception": 22_910_480}
-
-
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _models():
@@ -50,7 +43,7 @@ def generated(tmp_path_factory):
 
     def module(path):
         if path not in cache:
-            cache[path] = _load(compile_file(path, out))
+            cache[path] = load_module(compile_file(path, out))
         return cache[path]
 
     return module
@@ -59,26 +52,6 @@ def generated(tmp_path_factory):
 def _fresh_build(module, name):
     keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
     return getattr(module, f"build_{name}")()
-
-
-def _kdsl_layers(graph) -> list:
-    """[(layer name, class, params)] as kdsl's checker sees the model, in
-    the order of Keras's model.layers."""
-    from dsl.graph import InputSpec, keras_order
-    from dsl.summary import instance_counts
-
-    table = []
-    for op in keras_order(graph):
-        if isinstance(op, InputSpec):
-            table.append((op.name, "InputLayer", 0))
-        elif op.kind != "op":
-            cls = "Functional" if op.kind in ("model", "application") else op.cls
-            table.append((op.name, cls, instance_counts(op).total))
-    return table
-
-
-def _keras_layers(model) -> list:
-    return [(layer.name, type(layer).__name__, layer.count_params()) for layer in model.layers]
 
 
 def test_every_example_has_a_twin():
@@ -110,7 +83,7 @@ def test_checker_agrees_with_keras(generated, path, name):
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     non_trainable = sum(int(w.numpy().size) for w in model.non_trainable_weights)
     assert (counts.trainable, counts.non_trainable) == (trainable, non_trainable)
-    assert _kdsl_layers(graph) == _keras_layers(model)
+    assert kdsl_layers(graph) == keras_layers(model)
     assert [o.tensor.shape for o in graph.outputs] == [tuple(o.shape) for o in model.outputs]
     assert [o.name for o in graph.outputs] == list(model.output_names)
 

@@ -6,7 +6,6 @@ shapes and weights must agree.  A model kdsl rejects must fail in Keras too.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 
@@ -21,6 +20,7 @@ from dsl.compiler import generate  # noqa: E402
 from dsl.graph import InputSpec, keras_order  # noqa: E402
 from dsl.program import load_program  # noqa: E402
 from dsl.summary import instance_counts  # noqa: E402
+from support import load_module  # noqa: E402
 
 BLOCKS = """\
 block unit(x, filters) {
@@ -199,13 +199,6 @@ def programs(draw):
     return BLOCKS + "\nmodel random_dag {\n" + "\n".join(plan.lines) + "\n}\n"
 
 
-def _load(path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _compare(graph, model) -> None:
     """Every layer: name, class, weights, and each call's output shapes."""
     layers = {layer.name: layer for layer in model.layers}
@@ -233,7 +226,7 @@ def test_random_dags_agree_with_keras(source, tmp_path_factory):
     errors = [d for d in result.diagnostics if d.is_error]
     path = tmp_path_factory.mktemp("dag") / "random_dag.py"
     path.write_text(generate(program, "random_dag.kd"))
-    module = _load(path)
+    module = load_module(path)
     keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
     if errors:
         # kdsl rejected it: Keras must not build it either.

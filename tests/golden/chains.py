@@ -29,5 +29,18 @@ def build_chains(width=8, *, name="chains") -> keras.Model:
     return keras.Model(inputs=x, outputs=c_output, name=name)
 
 
+def build_order(*, name="order") -> keras.Model:
+    """Layers built before a nested chain are hoisted too, so Keras builds (and
+    names) them in kd's order."""
+    a = keras.Input(shape=(4,), name="a")
+    t = layers.Dense(3)(a)
+    t2 = layers.Dense(4)(a)
+    t2 = layers.ReLU()(t2)
+    t3 = layers.Dense(5)(a)
+    y = layers.concatenate([t, t2, t3])
+    z = layers.Dense(1, name="z")(y)
+    return keras.Model(inputs=a, outputs=z, name=name)
+
+
 # The classes of the source's `from` lines, for keras.models.load_model(..., custom_objects=CUSTOM_OBJECTS).
 CUSTOM_OBJECTS = {}
