@@ -210,7 +210,7 @@ class Evaluator:
             self.bind(frame, target, item)
 
     def bind(self, frame: Frame, target: n.Name, value) -> None:
-        if isinstance(value, (DefRef, LayerRef, MergeRef, AppRef, CustomRef, BuiltinRef, InputRef)):
+        if _is_ref(value):
             raise EvalError("KD400", f"`{target.id}` cannot hold {_ref_kind(value)}; call it instead", target.span)
         if isinstance(value, Tensor) and not value.label:
             value.label = target.id

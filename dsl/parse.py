@@ -676,29 +676,23 @@ def parse(text: str, filename: str = "<string>", limits: Limits = DEFAULT_LIMITS
     >>> parse("model m { x = Input(shape=(4,)); output x }").items[0].name
     'm'
     """
-    if len(text) > limits.max_file_bytes:
-        span = n.Span(1, 1, 1, 2)
-        raise KdError([Diagnostic("KD103", f"file too large: {len(text)} characters (limit {limits.max_file_bytes})",
-                                  filename, span, "raise the limit with --max-file-size")])
+    _check_size(len(text), "characters", filename, limits)
     items, comments = _build(text, filename, "start", limits)
     module = n.Module(items, comments, filename, text)
     _attach_docs(module, text)
     return module
 
 
-def parse_file(path, limits: Limits = DEFAULT_LIMITS, display_name: Optional[str] = None) -> n.Module:
-    """Read and parse a .kd file; undecodable bytes are a KD101 diagnostic."""
-    path = Path(path)
-    name = display_name or str(path)
-    data = path.read_bytes()
-    return parse(decode_source(data, name, limits), name, limits)
+def _check_size(size: int, unit: str, filename: str, limits: Limits) -> None:
+    """KD103 when a source is larger than the limit."""
+    if size > limits.max_file_bytes:
+        raise KdError([Diagnostic("KD103", f"file too large: {size:,} {unit} (limit {limits.max_file_bytes:,})",
+                                  filename, n.Span(1, 1, 1, 2), "raise the limit with --max-file-size")])
 
 
 def decode_source(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """Decode a .kd file's bytes as UTF-8 (a BOM is allowed)."""
-    if len(data) > limits.max_file_bytes:
-        raise KdError([Diagnostic("KD103", f"file too large: {len(data)} bytes (limit {limits.max_file_bytes})",
-                                  filename, n.Span(1, 1, 1, 2), "raise the limit with --max-file-size")])
+    _check_size(len(data), "bytes", filename, limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
