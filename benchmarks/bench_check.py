@@ -79,13 +79,13 @@ def in_process(runs: int, keras_runs: int) -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import keras
 
-    from dsl.check import check_source
+    from dsl.compiler import check_text
 
     print("\n2. In process, after imports (median seconds)")
     print(f"{'model':<12} {'kdsl check':>11} {'keras build':>12} {'ratio':>7}")
     for app, example in EXAMPLES.items():
         text = (ROOT / "examples" / f"{example}.kd").read_text()
-        ours = _median_call(lambda: check_source(text, f"{example}.kd"), runs)
+        ours = _median_call(lambda: check_text(text, f"{example}.kd"), runs)
 
         def build():
             keras.backend.clear_session()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
-from .compiler import compile_text, output_path, relative_label
+from .compiler import check_text, compile_text, output_path, relative_label
 from .diagnostics import KdError
 from .files import atomic_write, is_generated
 from .limits import DEFAULT_LIMITS, Limits
-from .parse import decode_source
+from .syntax.parser import decode_source
 
 
 def compile_source(text: str, filename: str = "model.kd", limits: Limits = DEFAULT_LIMITS) -> str:
@@ -25,9 +25,7 @@ def compile_source(text: str, filename: str = "model.kd", limits: Limits = DEFAU
 
 def check_source(text: str, filename: str = "model.kd", limits: Limits = DEFAULT_LIMITS) -> list:
     """Check kd TEXT; returns every diagnostic (errors and warnings), sorted."""
-    from .check import check_source as run
-
-    return run(text, filename, None, None, limits).diagnostics
+    return check_text(text, filename, None, None, limits).diagnostics
 
 
 def compile_file(path: Union[str, Path], out_dir: Optional[Union[str, Path]] = None, *, force: bool = False,

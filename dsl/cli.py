@@ -90,8 +90,9 @@ def _limits(args) -> Limits:
 def _params(args) -> dict:
     """--param NAME=VALUE pairs, each VALUE a kd constant."""
     from .diagnostics import KdError
-    from .evaluate import EvalError, evaluate_constant
-    from .parse import parse_value
+    from .check.evaluator import evaluate_constant
+    from .diagnostics import SourceError
+    from .syntax.parser import parse_value
 
     out = {}
     for item in args.param:
@@ -102,7 +103,7 @@ def _params(args) -> dict:
             out[name.strip()] = evaluate_constant(parse_value(text, f"--param {name}"))
         except KdError as err:
             raise UsageError(f"--param {name}: {err.diagnostics[0].message}") from None
-        except EvalError as err:
+        except SourceError as err:
             raise UsageError(f"--param {name}: {err.message}") from None
     return out
 
@@ -154,7 +155,7 @@ class _Printer:
 def _read(path: Path, limits: Limits, printer: _Printer):
     """The text of a source file, or None after printing why it cannot be read."""
     from .diagnostics import KdError
-    from .parse import decode_source
+    from .syntax.parser import decode_source
 
     try:
         data = path.read_bytes()
@@ -175,7 +176,7 @@ def _note(message: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .check import check_source
+    from .compiler import check_text
 
     limits, params = _limits(args), _params(args)
     printer = _Printer(args.format, args.strict)
@@ -183,7 +184,7 @@ def cmd_check(args) -> int:
         text = _read(path, limits, printer)
         if text is None:
             continue
-        result = check_source(text, str(path), path, params, limits)
+        result = check_text(text, str(path), path, params, limits)
         printer.show(result.diagnostics, _sources_of(result, path, text))
     return EXIT_INPUT if printer.failed else EXIT_OK
 
@@ -271,7 +272,7 @@ def _write(target: Path, text: str, force: bool, printer: _Printer) -> None:
 
 
 def cmd_summary(args) -> int:
-    from .check import check_source
+    from .compiler import check_text
     from .summary import render_summaries
 
     limits, params = _limits(args), _params(args)
@@ -280,7 +281,7 @@ def cmd_summary(args) -> int:
     text = _read(path, limits, printer)
     if text is None:
         return EXIT_INPUT
-    result = check_source(text, str(path), path, params, limits)
+    result = check_text(text, str(path), path, params, limits)
     printer.show(result.diagnostics, _sources_of(result, path, text))
     if args.model is not None and args.model not in result.graphs and args.model not in result.skipped:
         raise UsageError(f"no model named {args.model!r} in {path}")

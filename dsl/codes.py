@@ -1,79 +1,94 @@
-"""The stable diagnostic codes of kdsl, each with a one-line summary.
+"""The stable diagnostic codes of kdsl: one named constant each, with its
+one-line summary.
 
-Codes never change meaning once released; docs/diagnostics.md lists every one
-with an example, and a test keeps the two in step.
+Code refers to them by name (`codes.UNDEFINED_NAME`), never by the bare
+string.  Codes never change meaning once released; docs/diagnostics.md has
+an entry with an example for every one, and a test keeps the two in step.
 """
 
 from __future__ import annotations
 
-ERRORS: dict[str, str] = {
-    # Source text and syntax.
-    "KD100": "syntax error",
-    "KD101": "the file is not valid UTF-8 text",
-    "KD102": "nesting too deep",
-    "KD103": "file too large",
-    "KD104": "invalid literal",
-    # Names, files and structure.
-    "KD200": "undefined name",
-    "KD201": "name used before it is bound",
-    "KD202": "duplicate definition",
-    "KD203": "recursion between blocks or models",
-    "KD204": "import not found",
-    "KD205": "import cycle",
-    "KD206": "statement not allowed here",
-    "KD207": "model without inputs or outputs",
-    "KD208": "more than one compile statement",
-    "KD209": "invalid module name",
-    "KD210": "invalid parameter list",
-    "KD211": "wrong arguments to a block or model",
-    "KD212": "block without a return value",
-    # Layers and their arguments.
-    "KD300": "unknown layer class",
-    "KD301": "unknown keyword argument",
-    "KD302": "missing required argument",
-    "KD303": "invalid argument value",
-    "KD304": "too many positional arguments",
-    "KD305": "unknown initializer, regularizer or constraint",
-    "KD306": "argument given twice",
-    # Values and expressions.
-    "KD400": "wrong kind of value",
-    "KD401": "unknown dimension used in arithmetic, a comparison or a condition",
-    "KD402": "invalid operation on constants",
-    "KD403": "index out of range or wrong number of values to unpack",
-    "KD404": "constant too large",
-    "KD405": "loop too long",
-    "KD406": "graph too large",
-    "KD407": "unknown attribute",
-    # Shapes and dtypes.
-    "KD500": "incompatible input shapes",
-    "KD501": "wrong input rank",
-    "KD502": "empty output",
-    "KD503": "shape annotation mismatch",
-    "KD504": "wrong input dtype",
-    "KD505": "invalid shape for this layer",
-    "KD506": "shared weights do not fit",
-    # The graph of a model.
-    "KD600": "duplicate layer name",
-    "KD601": "duplicate output name",
-    "KD602": "disconnected graph",
-    "KD603": "instances not named apart",
-    # Compile settings.
-    "KD700": "unknown loss, metric or optimizer",
-    "KD701": "wrong number of entries for the outputs",
-    "KD702": "unknown output name",
-    "KD703": "invalid compile argument",
-}
+ERRORS: dict[str, str] = {}
+WARNINGS: dict[str, str] = {}
 
-WARNINGS: dict[str, str] = {
-    "KD900": "binding never used",
-    "KD901": "shared instance applied only once",
-    "KD902": "layer without a shape rule",
-    "KD903": "weights are downloaded",
-    "KD904": "model skipped",
-    "KD905": "value computed and dropped",
-}
+
+def _error(code: str, summary: str) -> str:
+    ERRORS[code] = summary
+    return code
+
+
+def _warning(code: str, summary: str) -> str:
+    WARNINGS[code] = summary
+    return code
+
+
+# Source text and syntax.
+SYNTAX = _error("KD100", "syntax error")
+NOT_UTF8 = _error("KD101", "the file is not valid UTF-8 text")
+TOO_DEEP = _error("KD102", "nesting too deep")
+FILE_TOO_LARGE = _error("KD103", "file too large")
+INVALID_LITERAL = _error("KD104", "invalid literal")
+# Names, files and structure.
+UNDEFINED_NAME = _error("KD200", "undefined name")
+USED_BEFORE_BOUND = _error("KD201", "name used before it is bound")
+DUPLICATE_DEFINITION = _error("KD202", "duplicate definition")
+RECURSION = _error("KD203", "recursion between blocks or models")
+IMPORT_NOT_FOUND = _error("KD204", "import not found")
+IMPORT_CYCLE = _error("KD205", "import cycle")
+MISPLACED_STATEMENT = _error("KD206", "statement not allowed here")
+NO_INPUTS_OR_OUTPUTS = _error("KD207", "model without inputs or outputs")
+SEVERAL_COMPILES = _error("KD208", "more than one compile statement")
+INVALID_MODULE_NAME = _error("KD209", "invalid module name")
+INVALID_PARAMETERS = _error("KD210", "invalid parameter list")
+WRONG_CALL_ARGUMENTS = _error("KD211", "wrong arguments to a block or model")
+NO_RETURN_VALUE = _error("KD212", "block without a return value")
+# Layers and their arguments.
+UNKNOWN_LAYER = _error("KD300", "unknown layer class")
+UNKNOWN_KEYWORD = _error("KD301", "unknown keyword argument")
+MISSING_ARGUMENT = _error("KD302", "missing required argument")
+INVALID_ARGUMENT = _error("KD303", "invalid argument value")
+TOO_MANY_POSITIONAL = _error("KD304", "too many positional arguments")
+UNKNOWN_KERAS_OBJECT = _error("KD305", "unknown initializer, regularizer or constraint")
+ARGUMENT_TWICE = _error("KD306", "argument given twice")
+# Values and expressions.
+WRONG_KIND = _error("KD400", "wrong kind of value")
+UNKNOWN_DIMENSION = _error("KD401", "unknown dimension used in arithmetic, a comparison or a condition")
+INVALID_CONSTANT_OPERATION = _error("KD402", "invalid operation on constants")
+OUT_OF_RANGE = _error("KD403", "index out of range or wrong number of values to unpack")
+CONSTANT_TOO_LARGE = _error("KD404", "constant too large")
+LOOP_TOO_LONG = _error("KD405", "loop too long")
+GRAPH_TOO_LARGE = _error("KD406", "graph too large")
+UNKNOWN_ATTRIBUTE = _error("KD407", "unknown attribute")
+# Shapes and dtypes.
+INCOMPATIBLE_SHAPES = _error("KD500", "incompatible input shapes")
+WRONG_RANK = _error("KD501", "wrong input rank")
+EMPTY_OUTPUT = _error("KD502", "empty output")
+ANNOTATION_MISMATCH = _error("KD503", "shape annotation mismatch")
+WRONG_DTYPE = _error("KD504", "wrong input dtype")
+INVALID_SHAPE = _error("KD505", "invalid shape for this layer")
+SHARED_WEIGHTS_MISFIT = _error("KD506", "shared weights do not fit")
+# The graph of a model.
+DUPLICATE_LAYER_NAME = _error("KD600", "duplicate layer name")
+DUPLICATE_OUTPUT_NAME = _error("KD601", "duplicate output name")
+DISCONNECTED = _error("KD602", "disconnected graph")
+NOT_NAMED_APART = _error("KD603", "instances not named apart")
+# Compile settings.
+UNKNOWN_COMPILE_NAME = _error("KD700", "unknown loss, metric or optimizer")
+WRONG_ENTRY_COUNT = _error("KD701", "wrong number of entries for the outputs")
+UNKNOWN_OUTPUT = _error("KD702", "unknown output name")
+INVALID_COMPILE_ARGUMENT = _error("KD703", "invalid compile argument")
+# Warnings.
+UNUSED_BINDING = _warning("KD900", "binding never used")
+SHARED_ONCE = _warning("KD901", "shared instance applied only once")
+NO_SHAPE_RULE = _warning("KD902", "layer without a shape rule")
+WEIGHTS_DOWNLOADED = _warning("KD903", "weights are downloaded")
+MODEL_SKIPPED = _warning("KD904", "model skipped")
+VALUE_DROPPED = _warning("KD905", "value computed and dropped")
 
 ALL: dict[str, str] = {**ERRORS, **WARNINGS}
+# The constant's name of each code, for the docs and for messages about codes.
+NAMES: dict[str, str] = {value: key for key, value in dict(globals()).items()
+                         if isinstance(value, str) and value in ALL and key.isupper()}
 
 
 def is_warning(code: str) -> bool:

@@ -7,13 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from . import codes
 from . import __version__
-from . import nodes as n
 from .check import CheckResult, check_program
+from .codegen import generate as generate_module
+from .codegen.emit import header_path
+from .codegen.pynames import is_identifier
 from .diagnostics import Diagnostic, KdError
 from .files import HEADER_PREFIX, HEADER_SUFFIX
 from .limits import DEFAULT_LIMITS, Limits
-from .pynames import is_identifier
+from .runtime import compile_runtime
+from .semantics import load_program
+from .span import Span
 
 
 @dataclass
@@ -32,8 +37,6 @@ class Compiled:
 
 def header_line(source_label: str) -> str:
     """Line 1 of every generated module."""
-    from .emit import header_path
-
     return f"{HEADER_PREFIX}{__version__} from {header_path(source_label)}{HEADER_SUFFIX}"
 
 
@@ -43,36 +46,44 @@ def module_name_problem(filename: str) -> Optional[Diagnostic]:
     stem = stem[: -len(".kd")] if stem.endswith(".kd") else Path(stem).stem
     if is_identifier(stem) and stem != "keras":
         return None
-    return Diagnostic("KD209", f"`{stem}` cannot be the name of a Python module: the generated file would be `{stem}.py`",
-                      filename, n.Span(1, 1, 1, 1), "rename the file to a valid Python identifier (letters, digits, `_`), other than `keras`")
+    return Diagnostic(codes.INVALID_MODULE_NAME, f"`{stem}` cannot be the name of a Python module: the generated file would be `{stem}.py`",
+                      filename, Span(1, 1, 1, 1), "rename the file to a valid Python identifier (letters, digits, `_`), other than `keras`")
 
 
 def generate(program, source_label: str) -> str:
     """The formatted module for a checked PROGRAM."""
-    from .emit import module_data
-    from .pyformat import black_format, render_module
+    return generate_module(program, header_line(source_label))
 
-    text = render_module(module_data(program, header_line(source_label)))
-    return black_format(text)
+
+def check_text(text: str, filename: str = "<string>", path: Optional[Path] = None, overrides: Optional[dict] = None,
+               limits: Limits = DEFAULT_LIMITS) -> CheckResult:
+    """Load and check kd TEXT (the source of FILENAME, read from PATH when it
+    is a file, which places its imports); syntax and import errors become
+    diagnostics of the result."""
+    with compile_runtime(limits):
+        return _check_text(text, filename, path, overrides, limits)
+
+
+def _check_text(text, filename, path, overrides, limits) -> CheckResult:
+    try:
+        program = load_program(text, filename, path, limits)
+    except KdError as err:
+        return CheckResult(None, diagnostics=sorted(err.diagnostics, key=Diagnostic.sort_key))
+    return check_program(program, overrides, limits)
 
 
 def compile_text(text: str, filename: str, path: Optional[Path] = None, source_label: Optional[str] = None,
                  limits: Limits = DEFAULT_LIMITS, overrides: Optional[dict] = None) -> Compiled:
     """Check and generate; SOURCE_LABEL is the path the header shows."""
-    from .runtime import compile_runtime
-
     with compile_runtime(limits):
         return _compile_text(text, filename, path, source_label, limits, overrides)
 
 
 def _compile_text(text, filename, path, source_label, limits, overrides) -> Compiled:
-    from .program import load_program
-
-    try:
-        program = load_program(text, filename, path, limits)
-    except KdError as err:
-        return Compiled(None, sorted(err.diagnostics, key=Diagnostic.sort_key))
-    result = check_program(program, overrides, limits)
+    result = _check_text(text, filename, path, overrides, limits)
+    if result.program is None:
+        return Compiled(None, result.diagnostics, result)
+    program = result.program
     problems = list(result.diagnostics)
     naming = module_name_problem(filename)
     if naming is not None:

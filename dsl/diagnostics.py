@@ -8,12 +8,13 @@ diagnostics; the CLI reports them apart.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from . import codes
-from .nodes import Span
+from .span import Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,46 @@ class Diagnostic:
         return (self.filename, self.span.line, self.span.col, self.code)
 
 
+class SourceError(Exception):
+    """A problem in the user's source, found by any stage (never a bug in
+    kdsl).  Stages raise it, or a subclass, and the stage that knows where
+    the problem is turns it into a `Diagnostic`.  SPAN may be None while the
+    place is not known yet (constant arithmetic, shape rules): the caller
+    adds it with `at`."""
+
+    def __init__(self, code: str, message: str, span: Optional[Span] = None, hint: Optional[str] = None,
+                 related: tuple = ()):
+        super().__init__(message)
+        self.code, self.message, self.span, self.hint, self.related = code, message, span, hint, tuple(related)
+
+    def at(self, span: Span) -> "SourceError":
+        """The same problem, placed at SPAN."""
+        return SourceError(self.code, self.message, span, self.hint, self.related)
+
+    def diagnostic(self, filename: str, extra_related: tuple = ()) -> "Diagnostic":
+        """The problem as a diagnostic of FILENAME."""
+        return Diagnostic(self.code, self.message, filename, self.span, self.hint, self.related + tuple(extra_related))
+
+
+def suggest(name: str, candidates, *more) -> Optional[str]:
+    """A "did you mean" hint for a misspelt NAME, or None.  Later groups of
+    candidates (MORE) are tried only when the earlier ones give nothing, so
+    local names win over the long list of Keras names.
+
+    >>> suggest("Conv2d", ["Conv2D", "Dense"])
+    'did you mean `Conv2D`?'
+    """
+    for group in (candidates, *more):
+        group = list(dict.fromkeys(c for c in group if isinstance(c, str)))
+        close = difflib.get_close_matches(name, group, n=1, cutoff=0.6)
+        if not close:
+            lowered = {c.lower(): c for c in group}
+            close = [lowered[name.lower()]] if name.lower() in lowered else []
+        if close:
+            return f"did you mean `{close[0]}`?"
+    return None
+
+
 class KdError(Exception):
     """Raised by a stage that cannot go on; carries what it found."""
 
@@ -54,14 +95,39 @@ class KdError(Exception):
         super().__init__("\n".join(d.message for d in self.diagnostics))
 
 
+def _place(d: Diagnostic) -> tuple:
+    return (d.filename, d.span.line, d.span.col, d.span.end_line, d.span.end_col, d.is_error)
+
+
 @dataclass(slots=True)
 class Reporter:
     """Collects the diagnostics of a run so stages can go on after an error."""
 
     diagnostics: list = field(default_factory=list)
+    places: set = field(default_factory=set)  # where an error or a warning was reported
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
+        self.places.add(_place(diagnostic))
+
+    def add_once(self, diagnostic: Diagnostic) -> bool:
+        """Add DIAGNOSTIC unless an error (or a warning, for a warning) was
+        reported at its very place already: a problem found by the static
+        checks is not reported again, in other words, by the evaluator."""
+        if _place(diagnostic) in self.places:
+            return False
+        self.add(diagnostic)
+        return True
+
+    def checkpoint(self) -> tuple:
+        """A mark to `rollback` to (for work whose diagnostics are dropped)."""
+        return len(self.diagnostics), set(self.places)
+
+    def rollback(self, mark: tuple) -> None:
+        """Forget what was reported after MARK."""
+        count, places = mark
+        del self.diagnostics[count:]
+        self.places = places
 
     @property
     def has_errors(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .values import Tensor, format_shape
+from .check.values import Tensor, format_shape
 
 _DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
 
@@ -83,7 +83,7 @@ def _connected(inst) -> str:
 
 def _rows(graph) -> list:
     """One row per layer, in the order of Keras's model.layers."""
-    from .graph import InputSpec, keras_order
+    from .check.graph import InputSpec, keras_order
 
     rows = []
     for op in keras_order(graph):

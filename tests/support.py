@@ -17,7 +17,7 @@ def load_module(path: Path):
 def kdsl_layers(graph) -> list:
     """[(layer name, class, params)] as kdsl's checker sees a model, in the
     order of Keras's model.layers."""
-    from dsl.graph import InputSpec, keras_order
+    from dsl.check.graph import InputSpec, keras_order
     from dsl.summary import instance_counts
 
     table = []

@@ -8,7 +8,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from dsl.check import check_source  # noqa: E402
+from dsl.compiler import check_text  # noqa: E402
 from dsl.summary import graph_counts  # noqa: E402
 
 CASES = [
@@ -29,7 +29,7 @@ def test_application_as_layer_matches_keras(app, shape, args):
     base = {app}(weights=None, {args})
     output features = base(image)
 }}"""
-    result = check_source(source, "m.kd")
+    result = check_text(source, "m.kd")
     assert result.ok, result.diagnostics
     graph = result.graphs["m"]
     keras.backend.clear_session(free_memory=False)  # names restart; no slow gc pass
@@ -45,7 +45,7 @@ def test_application_as_layer_matches_keras(app, shape, args):
 
 def test_application_too_small_is_an_error():
     source = "model m {\n    image = Input(shape=(4, 4, 3))\n    output f = Xception(weights=None, include_top=False)(image)\n}"
-    result = check_source(source, "m.kd")
+    result = check_text(source, "m.kd")
     assert [d.code for d in result.diagnostics if d.is_error] == ["KD502"]
 
 
@@ -57,7 +57,7 @@ def test_architecture_arguments_leave_the_output_unknown():
     features: (None, 3, 3, 1280) = MobileNetV2(weights=None, include_top=False, alpha=0.5)(image)
     output f = features -> GlobalAveragePooling2D() -> Dense(2)
 }"""
-    result = check_source(source, "m.kd")
+    result = check_text(source, "m.kd")
     assert result.ok
     (warning,) = [d for d in result.diagnostics if d.code == "KD902"]
     assert "alpha=0.5" in warning.message

@@ -181,12 +181,12 @@ def test_usage_errors_exit_2(capsys, tmp_path, source):
 
 
 def test_internal_error_is_one_line_without_debug(capsys, source, monkeypatch):
-    import dsl.check
+    import dsl.compiler
 
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(dsl.check, "check_source", boom)
+    monkeypatch.setattr(dsl.compiler, "check_text", boom)
     code, _, err = run(capsys, "check", source)
     assert code == 2 and err.strip() == "internal error in kdsl, please report"
     code, _, err = run(capsys, "check", "--debug", source)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dsl import codes
-from dsl.check import check_source
+from dsl.compiler import check_text
 from dsl.compiler import compile_text
 from dsl.limits import Limits
 
@@ -20,7 +20,7 @@ INPUT = "x = Input(shape=(4,))"
 
 
 def diagnostics(src: str, limits: Limits = Limits(), filename: str = "t.kd") -> list:
-    return check_source(src, filename, None, None, limits).diagnostics
+    return check_text(src, filename, None, None, limits).diagnostics
 
 
 def rejects(src: str, code: str, line: int, words: str = "", limits: Limits = Limits()):
@@ -61,7 +61,7 @@ def test_kd101_invalid_utf8(tmp_path):
 
 def test_kd101_message():
     from dsl.diagnostics import KdError
-    from dsl.parse import decode_source
+    from dsl.syntax.parser import decode_source
 
     with pytest.raises(KdError) as info:
         decode_source(b"model m {\n x = \xff\n}", "bad.kd")
@@ -109,7 +109,7 @@ def test_kd205_import_cycle(tmp_path):
     (tmp_path / "a.kd").write_text('import "b.kd"\n')
     (tmp_path / "b.kd").write_text('import "a.kd"\n')
     path = tmp_path / "a.kd"
-    found = check_source(path.read_text(), str(path), path).diagnostics
+    found = check_text(path.read_text(), str(path), path).diagnostics
     assert [d.code for d in found] == ["KD205"] and "a.kd -> b.kd -> a.kd" in found[0].message
 
 

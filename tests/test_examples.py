@@ -13,7 +13,7 @@ import twins  # noqa: E402  (tests/ is on sys.path, see conftest.py)
 from support import keras_layers, kdsl_layers, load_module  # noqa: E402
 
 from dsl.api import compile_file  # noqa: E402
-from dsl.check import check_source  # noqa: E402
+from dsl.compiler import check_text  # noqa: E402
 from dsl.summary import graph_counts  # noqa: E402
 from dsl.synthetic import batch_for  # noqa: E402
 
@@ -24,8 +24,8 @@ APPLICATION_COUNTS = {"resnet50": 25_636_712, "inception_v3": 23_851_784, "xcept
 
 def _models():
     """(example path, kd model name) for every model of every example."""
-    from dsl.parse import parse
-    from dsl.nodes import ModelDef
+    from dsl.syntax.parser import parse
+    from dsl.syntax.tree import ModelDef
 
     out = []
     for path in EXAMPLES:
@@ -74,7 +74,7 @@ def test_builds_like_its_twin(generated, path, name):
 def test_checker_agrees_with_keras(generated, path, name):
     """kdsl's summary (names, classes, per-layer and total counts, output
     shapes) equals what Keras builds from the generated code."""
-    result = check_source(path.read_text(), str(path), path)
+    result = check_text(path.read_text(), str(path), path)
     assert result.ok, result.diagnostics
     graph = result.graphs[name]
     model = _fresh_build(generated(path), name)

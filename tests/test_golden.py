@@ -52,13 +52,13 @@ def test_golden_modules_build_in_keras_as_the_checker_says(path, tmp_path):
     """The generated code runs: every model builds (and compiles) in Keras,
     with the layers, names and counts kdsl's checker reports."""
     keras = pytest.importorskip("keras")
-    from dsl.check import check_source
+    from dsl.compiler import check_text
     from support import keras_layers, kdsl_layers, load_module
 
     target = tmp_path / f"{path.stem}.py"
     target.write_text(generate(path), encoding="utf-8")
     module = load_module(target)
-    result = check_source(path.read_text(encoding="utf-8"), str(path), path)
+    result = check_text(path.read_text(encoding="utf-8"), str(path), path)
     for name, graph in result.graphs.items():
         keras.backend.clear_session(free_memory=False)
         model = getattr(module, f"build_{name}")()

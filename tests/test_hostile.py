@@ -147,8 +147,8 @@ def assert_only_keras_and_own_code(text: str, from_modules: set) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES + HOSTILE, ids=[p.stem for p in EXAMPLES + HOSTILE])
 def test_generated_code_uses_only_keras_and_its_own_names(path):
-    from dsl.parse import parse
-    from dsl.nodes import FromImport
+    from dsl.syntax.parser import parse
+    from dsl.syntax.tree import FromImport
 
     text = path.read_text(encoding="utf-8")
     result = compile_text(text, str(path), path, path.name)
@@ -224,11 +224,11 @@ def test_graph_size_limit():
 
 
 def test_chain_of_100k_steps_checks():
-    from dsl.check import check_source
+    from dsl.compiler import check_text
 
     src = "model m {\n    x = Input(shape=(4,))\n    y = x" + " -> ReLU()" * 100_000 + "\n    output y\n}\n"
     with time_limit(120):
-        result = check_source(src, "chain.kd")
+        result = check_text(src, "chain.kd")
     assert result.ok, result.diagnostics[:3]
     assert len(result.graphs["m"].nodes) == 100_000
 

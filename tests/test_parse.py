@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dsl import nodes as n
+from dsl.syntax import tree as n
 from dsl.diagnostics import KdError, render
-from dsl.parse import parse, parse_value
+from dsl.syntax.parser import parse, parse_value
 
 
 def body(src: str) -> list:

@@ -17,8 +17,8 @@ keras = pytest.importorskip("keras")
 
 from dsl.check import check_program  # noqa: E402
 from dsl.compiler import generate  # noqa: E402
-from dsl.graph import InputSpec, keras_order  # noqa: E402
-from dsl.program import load_program  # noqa: E402
+from dsl.check.graph import InputSpec, keras_order  # noqa: E402
+from dsl.semantics.program import load_program  # noqa: E402
 from dsl.summary import instance_counts  # noqa: E402
 from support import load_module  # noqa: E402
 

@@ -3,8 +3,9 @@ and AdditiveAttention."""
 
 from __future__ import annotations
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
-from .util import compute_dtype, describe, finish, fmt_shape, known_dim, known_rank
+from .util import compute_dtype, describe, finish, format_shape, known_dim, known_rank
 
 
 def _mha_inputs(call: LayerCall) -> tuple:
@@ -14,7 +15,7 @@ def _mha_inputs(call: LayerCall) -> tuple:
     query, value, key = args[0], args[1], args[2] or call.call_kwargs.get("key")
     value = value if value is not None else call.call_kwargs.get("value")
     if not isinstance(query, TensorType) or not isinstance(value, TensorType):
-        raise RuleError("KD505", f"MultiHeadAttention expects query and value tensors, e.g. mha(q, v). Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"MultiHeadAttention expects query and value tensors, e.g. mha(q, v). Received: {describe(call.inputs)}")
     key = key if isinstance(key, TensorType) else value
     return known_rank(call, query), known_rank(call, value), known_rank(call, key)
 
@@ -30,7 +31,7 @@ def attention_axes(call: LayerCall, rank: int) -> tuple:
     axes = tuple(a if a >= 0 else rank + a for a in axes)
     if not all(1 <= a < rank - 1 for a in axes):
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"MultiHeadAttention attention_axes {call.args.get('attention_axes')} must name axes "
             f"between the batch and the feature axis of a rank-{rank} input.",
         )
@@ -41,15 +42,15 @@ def check_mha_shapes(call: LayerCall, q: tuple, v: tuple, k: tuple, axes: tuple)
     """KD500 when Keras's einsums would fail: value and key must agree
     except in features, and query and value on every non-attention axis."""
     if not len(q) == len(v) == len(k):
-        raise RuleError("KD500", f"MultiHeadAttention needs query, value and key of the same rank. Received: query {fmt_shape(q)}, value {fmt_shape(v)}, key {fmt_shape(k)}")
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"MultiHeadAttention needs query, value and key of the same rank. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}")
     if v[1:-1] != k[1:-1]:
-        raise RuleError("KD500", f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {fmt_shape(v)} and key {fmt_shape(k)}")
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {format_shape(v)} and key {format_shape(k)}")
     for a in range(len(q) - 1):
         if a not in axes and q[a] is not None and v[a] is not None and q[a] != v[a]:
             raise RuleError(
-                "KD500",
+                codes.INCOMPATIBLE_SHAPES,
                 f"MultiHeadAttention query and value must agree on axis {a} (not an attention axis). "
-                f"Received: query {fmt_shape(q)}, value {fmt_shape(v)}",
+                f"Received: query {format_shape(q)}, value {format_shape(v)}",
             )
 
 
@@ -91,7 +92,7 @@ def _attention_inputs(call: LayerCall) -> tuple:
     """(query, value, key) shapes of an Attention call on [q, v] or [q, v, k]."""
     items = call.inputs[0] if len(call.inputs) == 1 else None
     if not isinstance(items, (list, tuple)) or not 2 <= len(items) <= 3 or not all(isinstance(t, TensorType) for t in items):
-        raise RuleError("KD505", f"{call.cls} must be called on a list [query, value] or [query, value, key]. Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} must be called on a list [query, value] or [query, value, key]. Received: {describe(call.inputs)}")
     q, v = known_rank(call, items[0]), known_rank(call, items[1])
     k = known_rank(call, items[2]) if len(items) == 3 else v
     return q, v, k
@@ -120,12 +121,12 @@ def attention(call: LayerCall) -> Result:
     features must match (the scores combine them), value and key lengths too."""
     q, v, k = _attention_inputs(call)
     if not len(q) == len(v) == len(k) or not all(_agree(a, b) for a, b in zip(q[:-2], v[:-2])):
-        raise RuleError("KD500", f"{call.cls} needs query, value and key with the same batch dimensions. Received: {fmt_shape(q)}, {fmt_shape(v)}, {fmt_shape(k)}")
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} needs query, value and key with the same batch dimensions. Received: {format_shape(q)}, {format_shape(v)}, {format_shape(k)}")
     if not _agree(q[-1], k[-1]) or not _agree(v[-2], k[-2]):
         raise RuleError(
-            "KD500",
+            codes.INCOMPATIBLE_SHAPES,
             f"{call.cls} needs query and key with the same last dimension and value and key "
-            f"with the same length. Received: query {fmt_shape(q)}, value {fmt_shape(v)}, key {fmt_shape(k)}",
+            f"with the same length. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}",
         )
     weights = _attention_weights(call, q)
     dtype = compute_dtype(call.args)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
+from ..diagnostics import SourceError
+
 Dim = Optional[int]
 Shape = tuple  # tuple[Dim, ...], batch dimension first
 
@@ -87,15 +89,13 @@ class Result:
         return sum(w.size for w in self.weights)
 
 
-class RuleError(Exception):
+class RuleError(SourceError):
     """A layer cannot be applied to these inputs.  `code` is a KD5xx code,
-    `message` says what was expected and what was received, `hint` how to fix it."""
+    `message` says what was expected and what was received, `hint` how to fix it.
+    Rules know nothing of the source: the checker places it at the call."""
 
     def __init__(self, code: str, message: str, hint: Optional[str] = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
+        super().__init__(code, message, None, hint)
 
 
 Rule = Callable[[LayerCall], Result]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
 from .util import (
     channel_axis,
@@ -15,7 +16,7 @@ from .util import (
     data_format,
     expect_rank,
     finish,
-    fmt_shape,
+    format_shape,
     known_dim,
     layout,
     normalize_padding,
@@ -58,7 +59,7 @@ def setup(call: LayerCall, causal: bool = False) -> Conv:
     padding = normalize_padding(call.args.get("padding", "valid"), allow_causal=causal and n == 1)
     if max(strides) > 1 and max(dilation) > 1:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"{call.cls} does not support strides > 1 together with dilation_rate > 1. "
             f"Received: strides={strides}, dilation_rate={dilation}",
         )
@@ -80,9 +81,9 @@ def conv(call: LayerCall) -> Result:
     filters, groups = call.args["filters"], call.args.get("groups", 1)
     if groups < 1 or c.channels % groups or filters % groups:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"{call.cls} groups={groups} must divide both the input channels ({c.channels}) "
-            f"and filters ({filters}). Received: {fmt_shape(c.shape)}",
+            f"and filters ({filters}). Received: {format_shape(c.shape)}",
         )
     weights = [Weight("kernel", c.kernel + (c.channels // groups, filters))]
     if call.args.get("use_bias", True):
@@ -132,7 +133,7 @@ def conv_transpose(call: LayerCall) -> Result:
     op = None if op is None else normalize_tuple(op, len(c.kernel), "output_padding", allow_zero=True)
     if op is not None and any(p >= s for p, s in zip(op, c.strides)):
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"{call.cls} output_padding must be smaller than strides in every dimension. "
             f"Received: output_padding={op}, strides={c.strides}",
         )

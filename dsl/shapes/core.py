@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
 from .util import (
     compute_dtype,
     converted_dtype,
     finish,
-    fmt_shape,
+    format_shape,
     is_int,
     known_rank,
     min_rank,
@@ -28,8 +29,8 @@ def dense(call: LayerCall) -> Result:
     d = shape[-1]
     if d is None:
         raise RuleError(
-            "KD505",
-            f"Dense needs a known last dimension to build its kernel. Received: {fmt_shape(shape)}",
+            codes.INVALID_SHAPE,
+            f"Dense needs a known last dimension to build its kernel. Received: {format_shape(shape)}",
             "give the input a fixed feature size, or Flatten/Reshape it first",
         )
     weights = [Weight("kernel", (d, units))]
@@ -120,13 +121,13 @@ def einsum_dense(call: LayerCall) -> Result:
     try:
         kernel, bias, out = analyze_einsum(call.args["equation"], call.args.get("bias_axes"), shape, out_arg)
     except (ValueError, IndexError) as e:
-        raise RuleError("KD505", f"EinsumDense cannot apply {call.args['equation']!r} to {fmt_shape(shape)}: {e}") from None
+        raise RuleError(codes.INVALID_SHAPE, f"EinsumDense cannot apply {call.args['equation']!r} to {format_shape(shape)}: {e}") from None
     for name, w in (("kernel", kernel), ("bias", bias)):
         if w is not None and None in w:
             raise RuleError(
-                "KD505",
-                f"EinsumDense needs every dimension of its {name} to be known; got {fmt_shape(w)} "
-                f"from {call.args['equation']!r} on {fmt_shape(shape)}",
+                codes.INVALID_SHAPE,
+                f"EinsumDense needs every dimension of its {name} to be known; got {format_shape(w)} "
+                f"from {call.args['equation']!r} on {format_shape(shape)}",
                 "give the contracted input dimensions a fixed size",
             )
     weights = [Weight("kernel", kernel)] + ([Weight("bias", bias)] if bias is not None else [])
@@ -159,12 +160,12 @@ def prelu(call: LayerCall) -> Result:
     if shared is not None:
         for axis in shared if isinstance(shared, (list, tuple)) else [shared]:
             if not -len(alpha) <= axis - 1 < len(alpha):
-                raise RuleError("KD505", f"PReLU shared_axes {shared} out of range for input {fmt_shape(shape)}")
+                raise RuleError(codes.INVALID_SHAPE, f"PReLU shared_axes {shared} out of range for input {format_shape(shape)}")
             alpha[axis - 1] = 1
     if None in alpha:
         raise RuleError(
-            "KD505",
-            f"PReLU needs known dimensions for its alpha weight {fmt_shape(alpha)}. Received: {fmt_shape(shape)}",
+            codes.INVALID_SHAPE,
+            f"PReLU needs known dimensions for its alpha weight {format_shape(alpha)}. Received: {format_shape(shape)}",
             "share alpha over the unknown axes with shared_axes=[...]",
         )
     return finish(call, TensorType(shape, compute_dtype(call.args)), [Weight("alpha", tuple(alpha))])
@@ -177,8 +178,8 @@ def embedding(call: LayerCall) -> Result:
     t = single_input(call)
     if not is_int(t.dtype):
         raise RuleError(
-            "KD504",
-            f"Embedding expects integer indices. Received: a {t.dtype} tensor of shape {fmt_shape(t.shape)}",
+            codes.WRONG_DTYPE,
+            f"Embedding expects integer indices. Received: a {t.dtype} tensor of shape {format_shape(t.shape)}",
             'declare the input with an integer dtype, e.g. dtype="int32"',
         )
     shape = known_rank(call, t)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, rule
-from .util import compute_dtype, finish, fmt_shape, known_rank, tensor_list
+from .util import compute_dtype, finish, format_shape, known_rank, tensor_list
 
 ELEMENTWISE_HINT = 'use padding="same", or a 1x1 convolution with strides on the shortcut, so the shapes agree'
 CONCAT_HINT = 'use padding="same" on the convolution and pooling branches so their spatial sizes agree'
@@ -14,7 +15,7 @@ CONCAT_HINT = 'use padding="same" on the convolution and pooling branches so the
 
 def _shapes_text(shapes) -> str:
     """'(a), (b) and (c)' for messages."""
-    texts = [fmt_shape(s) for s in shapes]
+    texts = [format_shape(s) for s in shapes]
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
 
 
@@ -36,7 +37,7 @@ def merge_shapes(call: LayerCall, shape1: Optional[tuple], shape2: Optional[tupl
             out.append(j if i == 1 else i)
         elif i != j:
             raise RuleError(
-                "KD500",
+                codes.INCOMPATIBLE_SHAPES,
                 f"{call.cls} needs inputs of the same shape (or broadcastable ones). "
                 f"Received: {_shapes_text(shapes)}",
                 ELEMENTWISE_HINT,
@@ -53,10 +54,10 @@ def elementwise_merge(call: LayerCall) -> Result:
     tensors = tensor_list(call)
     shapes = [t.shape for t in tensors]
     if call.cls == "Subtract" and len(tensors) != 2:
-        raise RuleError("KD500", f"Subtract should be called on exactly 2 inputs. Received: {_shapes_text(shapes)}")
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"Subtract should be called on exactly 2 inputs. Received: {_shapes_text(shapes)}")
     batches = {s[0] for s in shapes if s} - {None}
     if len(batches) > 1:
-        raise RuleError("KD500", f"{call.cls} cannot merge tensors with different batch sizes. Received: {_shapes_text(shapes)}")
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} cannot merge tensors with different batch sizes. Received: {_shapes_text(shapes)}")
     out = None if shapes[0] is None else tuple(shapes[0][1:])
     for s in shapes[1:]:
         out = merge_shapes(call, out, None if s is None else tuple(s[1:]), shapes)
@@ -85,12 +86,12 @@ def concatenate(call: LayerCall) -> Result:
     axis = call.args.get("axis", -1)
     rank = len(shapes[0])
     if not -rank <= axis < rank:
-        raise RuleError("KD505", f"Concatenate axis {axis} is out of bounds for inputs of rank {rank}. Received: {_shapes_text(shapes)}")
+        raise RuleError(codes.INVALID_SHAPE, f"Concatenate axis {axis} is out of bounds for inputs of rank {rank}. Received: {_shapes_text(shapes)}")
     conflict = _concat_conflict(shapes, axis)
     if conflict is not None:
         where = "their ranks differ" if conflict < 0 else f"axis {conflict} differs"
         raise RuleError(
-            "KD500",
+            codes.INCOMPATIBLE_SHAPES,
             f"Concatenate (axis={axis}) requires inputs with matching shapes except for the "
             f"concatenation axis, but {where}. Received: {_shapes_text(shapes)}",
             CONCAT_HINT,
@@ -120,16 +121,16 @@ def dot(call: LayerCall) -> Result:
     (batch, 1).  Keras requires the contracted sizes to be equal (None too)."""
     tensors = tensor_list(call, 2)
     if len(tensors) != 2:
-        raise RuleError("KD505", f"Dot should be called on a list of 2 inputs. Received: {_shapes_text([t.shape for t in tensors])}")
+        raise RuleError(codes.INVALID_SHAPE, f"Dot should be called on a list of 2 inputs. Received: {_shapes_text([t.shape for t in tensors])}")
     s1, s2 = known_rank(call, tensors[0]), known_rank(call, tensors[1])
     a1, a2 = _dot_axes(call, s1, s2)
     if not (-len(s1) <= a1 < len(s1) and -len(s2) <= a2 < len(s2)):
-        raise RuleError("KD505", f"Dot axes {call.args['axes']} are out of bounds for {fmt_shape(s1)} and {fmt_shape(s2)}")
+        raise RuleError(codes.INVALID_SHAPE, f"Dot axes {call.args['axes']} are out of bounds for {format_shape(s1)} and {format_shape(s2)}")
     if s1[a1] != s2[a2]:
         raise RuleError(
-            "KD500",
+            codes.INCOMPATIBLE_SHAPES,
             f"Dot needs equal sizes on the contracted axes: {s1[a1]} (axis {a1}) != {s2[a2]} (axis {a2}). "
-            f"Received: {fmt_shape(s1)} and {fmt_shape(s2)}",
+            f"Received: {format_shape(s1)} and {format_shape(s2)}",
             "Keras compares the two sizes exactly, so an unknown size only matches another unknown one",
         )
     l1, l2 = list(s1), list(s2)

@@ -3,8 +3,9 @@ and build per-feature weights along `axis`."""
 
 from __future__ import annotations
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
-from .util import canonical_axis, compute_dtype, finish, fmt_shape, known_dim, known_rank, single_input
+from .util import canonical_axis, compute_dtype, finish, format_shape, known_dim, known_rank, single_input
 
 
 def _axes(value) -> list:
@@ -68,9 +69,9 @@ def group_normalization(call: LayerCall) -> Result:
     groups = dim if groups == -1 else groups
     if groups > dim or dim % groups:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"GroupNormalization groups={groups} must divide the {dim} channels on axis {call.args.get('axis', -1)}. "
-            f"Received: {fmt_shape(shape)}",
+            f"Received: {format_shape(shape)}",
             "choose groups among the divisors of the channel count",
         )
     weights = [Weight(n, (dim,)) for n, on in (("gamma", call.args.get("scale", True)), ("beta", call.args.get("center", True))) if on]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Union
 
+from .. import codes
 from .base import RuleError, TensorType
-from .util import broadcast_shapes, fmt_shape
+from .util import broadcast_shapes, format_shape
 
 Operand = Union[TensorType, int, float, bool]
 
@@ -49,7 +50,7 @@ def _least_upper_bound(nodes: frozenset) -> str:
     common = frozenset.intersection(*(_upper_bounds(n) for n in nodes))
     lub = (common & nodes) or {c for c in common if common <= _upper_bounds(c)}
     if len(lub) != 1:
-        raise RuleError("KD504", f"no implicit type promotion between {sorted(nodes)}", "cast one operand explicitly")
+        raise RuleError(codes.WRONG_DTYPE, f"no implicit type promotion between {sorted(nodes)}", "cast one operand explicitly")
     return next(iter(lub))
 
 
@@ -110,9 +111,9 @@ def elementwise(op: str, a: Operand, b: Operand) -> TensorType:
             shape = broadcast_shapes(shape_a, shape_b)
         except ValueError:
             raise RuleError(
-                "KD500",
+                codes.INCOMPATIBLE_SHAPES,
                 f"`{op}` needs shapes that broadcast: each dimension equal, 1, or unknown, "
-                f"aligned from the right. Received: {fmt_shape(shape_a)} and {fmt_shape(shape_b)}",
+                f"aligned from the right. Received: {format_shape(shape_a)} and {format_shape(shape_b)}",
                 'use padding="same", or a 1x1 convolution with strides on the shortcut, so the shapes agree',
             ) from None
     operands = (a, b, 1.0) if op == "/" else (a, b)

@@ -3,6 +3,7 @@ global versions in 1, 2 and 3 dimensions."""
 
 from __future__ import annotations
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, rule
 from .util import (
     channel_axis,
@@ -38,7 +39,7 @@ def pooling(call: LayerCall) -> Result:
     # Keras does not lowercase a pooling padding: "SAME" is an error there.
     padding = call.args.get("padding", "valid")
     if padding not in ("valid", "same"):
-        raise RuleError("KD505", f"{call.cls} padding must be 'valid' or 'same'. Received: padding={padding!r}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} padding must be 'valid' or 'same'. Received: padding={padding!r}")
     out = pooling_output_shape(shape, pool, strides, padding, fmt)
     why = window_text("pool_size", pool, strides, padding)
     hint = 'use padding="same", or a smaller pool_size or strides'

@@ -3,6 +3,7 @@ Resizing and CenterCrop."""
 
 from __future__ import annotations
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
 from .util import (
     canonical_axis,
@@ -10,7 +11,7 @@ from .util import (
     data_format,
     expect_rank,
     finish,
-    fmt_shape,
+    format_shape,
     known_rank,
     layout,
     single_input,
@@ -46,8 +47,8 @@ def normalization(call: LayerCall) -> Result:
     for a in keep:
         if shape[a] is None:
             raise RuleError(
-                "KD505",
-                f"Normalization needs a known size on each kept axis (axis {a}). Received: {fmt_shape(shape)}",
+                codes.INVALID_SHAPE,
+                f"Normalization needs a known size on each kept axis (axis {a}). Received: {format_shape(shape)}",
             )
     mean = call.args.get("mean")
     weights = []
@@ -55,7 +56,7 @@ def normalization(call: LayerCall) -> Result:
         kept = tuple(shape[a] for a in keep)
         weights = [Weight("mean", kept, False), Weight("variance", kept, False), Weight("count", (), False)]
     elif _rank_of_constant(mean) > len(axes):
-        raise RuleError("KD505", f"Normalization mean has rank {_rank_of_constant(mean)}, more than the {len(axes)} axes of axis={axis}")
+        raise RuleError(codes.INVALID_SHAPE, f"Normalization mean has rank {_rank_of_constant(mean)}, more than the {len(axes)} axes of axis={axis}")
     return finish(call, TensorType(shape, compute_dtype(call.args)), weights)
 
 

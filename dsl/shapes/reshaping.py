@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from math import prod
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, rule
 from .util import (
     check_not_empty,
@@ -13,7 +14,7 @@ from .util import (
     data_format,
     expect_rank,
     finish,
-    fmt_shape,
+    format_shape,
     layout,
     min_rank,
     normalize_tuple,
@@ -39,7 +40,7 @@ def reshape_target(call: LayerCall, source: tuple, target: tuple) -> tuple:
     against SOURCE (both without batch); None when anything is unknown."""
     if any(d is not None and (not isinstance(d, int) or d < -1) for d in target) or target.count(-1) > 1:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             "Reshape target_shape must hold non-negative integers and at most one -1. "
             f"Received: target_shape={target}",
         )
@@ -52,9 +53,9 @@ def reshape_target(call: LayerCall, source: tuple, target: tuple) -> tuple:
     if -1 in target and known and total % known == 0:
         return tuple(total // known if d == -1 else d for d in target)
     raise RuleError(
-        "KD505",
-        f"Reshape cannot turn {fmt_shape(source)} ({total} values per sample) into "
-        f"target_shape={target}. Received: input shape {fmt_shape((None,) + source)}",
+        codes.INVALID_SHAPE,
+        f"Reshape cannot turn {format_shape(source)} ({total} values per sample) into "
+        f"target_shape={target}. Received: input shape {format_shape((None,) + source)}",
         "the product of target_shape must equal the input size; use -1 for one inferred dimension",
     )
 
@@ -75,7 +76,7 @@ def permute(call: LayerCall) -> Result:
     dims = tuple(call.args["dims"])
     if sorted(dims) != list(range(1, len(dims) + 1)):
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             "Permute dims must be a permutation of 1..n (the batch axis 0 stays). "
             f"Received: dims={dims}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import codes
 from .base import LayerCall, LayerSpec, Result, RuleError, TensorType, Weight, infer, rule
 from .util import (
     channel_axis,
@@ -16,7 +17,7 @@ from .util import (
     describe,
     expect_rank,
     finish,
-    fmt_shape,
+    format_shape,
     known_dim,
     layout,
     min_rank,
@@ -35,7 +36,7 @@ def sequence_input(call: LayerCall) -> tuple:
     """(sequence tensor, initial states or None): `initial_state` may come as
     a keyword or as the second positional argument, one tensor or a list."""
     if not call.inputs or not isinstance(call.inputs[0], TensorType):
-        raise RuleError("KD505", f"{call.cls} expects a sequence tensor. Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} expects a sequence tensor. Received: {describe(call.inputs)}")
     states = call.call_kwargs.get("initial_state")
     if states is None and len(call.inputs) > 1:
         states = call.inputs[1]
@@ -55,9 +56,9 @@ def check_states(call: LayerCall, states: Optional[list], expected: list) -> Non
         for s, e in zip(states, expected)
     )
     if not ok:
-        want = " and ".join(fmt_shape(e) for e in expected)
+        want = " and ".join(format_shape(e) for e in expected)
         raise RuleError(
-            "KD500",
+            codes.INCOMPATIBLE_SHAPES,
             f"{call.cls} initial_state must be {len(expected)} tensor(s) of shape {want}. "
             f"Received: {describe(list(states))}",
         )
@@ -80,8 +81,8 @@ def check_stateful(call: LayerCall, shape: tuple) -> None:
     """A stateful RNN keeps per-sample state variables: Keras needs a fixed batch size."""
     if call.args.get("stateful", False) and shape[0] is None:
         raise RuleError(
-            "KD505",
-            f"{call.cls} with stateful=True needs a fixed batch size. Received: {fmt_shape(shape)}",
+            codes.INVALID_SHAPE,
+            f"{call.cls} with stateful=True needs a fixed batch size. Received: {format_shape(shape)}",
             "give the input a batch_size",
         )
 
@@ -110,7 +111,7 @@ def _conv_args(call: LayerCall, n: int) -> tuple:
     strides = normalize_tuple(call.args.get("strides", 1), n, "strides")
     dilation = normalize_tuple(call.args.get("dilation_rate", 1), n, "dilation_rate")
     if max(strides) > 1 and max(dilation) > 1:
-        raise RuleError("KD505", f"{call.cls} does not support strides > 1 with dilation_rate > 1. Received: strides={strides}, dilation_rate={dilation}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} does not support strides > 1 with dilation_rate > 1. Received: strides={strides}, dilation_rate={dilation}")
     return kernel, strides, dilation, normalize_padding(call.args.get("padding", "valid"))
 
 
@@ -150,7 +151,7 @@ def _run_both(call: LayerCall, x: TensorType, states: Optional[list]) -> tuple:
     bspec: LayerSpec = call.args.get("backward_layer") or fspec
     for attr in ("stateful", "return_sequences", "return_state"):
         if bool(fspec.args.get(attr, False)) != bool(bspec.args.get(attr, False)):
-            raise RuleError("KD505", f"Bidirectional: the forward and backward layers must agree on {attr}.")
+            raise RuleError(codes.INVALID_SHAPE, f"Bidirectional: the forward and backward layers must agree on {attr}.")
     half = None if states is None else len(states) // 2
     fwd = infer(fspec, (x,), {} if states is None else {"initial_state": states[:half]})
     bwd = infer(bspec, (x,), {} if states is None else {"initial_state": states[half:]})
@@ -169,9 +170,9 @@ def bidirectional(call: LayerCall) -> Result:
     if fo.shape != bo.shape:
         # Keras would take the forward shape for both: a wrong static shape.
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             "Bidirectional needs forward and backward layers with the same output shape. "
-            f"Received: {fmt_shape(fo.shape)} and {fmt_shape(bo.shape)}",
+            f"Received: {format_shape(fo.shape)} and {format_shape(bo.shape)}",
             "give the backward layer the same units; Keras would report the forward layer's shape for both",
         )
     dtype, merge = compute_dtype(call.args), call.args.get("merge_mode", "concat")
@@ -189,14 +190,14 @@ def time_distributed(call: LayerCall) -> Result:
     """The inner layer applied to (batch, *shape[2:]); its output gets the
     time axis back at position 1.  Weights: the inner layer's."""
     if not call.inputs or not isinstance(call.inputs[0], TensorType):
-        raise RuleError("KD505", f"TimeDistributed expects a single tensor. Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"TimeDistributed expects a single tensor. Received: {describe(call.inputs)}")
     x = call.inputs[0]
     shape = min_rank(call, x, 3)
     child = TensorType((shape[0],) + shape[2:], converted_dtype(call.args, x))
     kwargs = {k: v for k, v in call.call_kwargs.items() if k != "mask"}
     inner = infer(call.args["layer"], (child,), kwargs)
     if not isinstance(inner.outputs, TensorType) or inner.outputs.shape is None:
-        raise RuleError("KD505", f"TimeDistributed needs an inner layer with a single output of known rank. Received: {inner.outputs}")
+        raise RuleError(codes.INVALID_SHAPE, f"TimeDistributed needs an inner layer with a single output of known rank. Received: {inner.outputs}")
     co = inner.outputs.shape
     out = TensorType((co[0], shape[1]) + tuple(co[1:]), compute_dtype(call.args))
     return finish(call, out, inner.weights)

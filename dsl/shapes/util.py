@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence
 
+from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight
 
 # The dtype names Keras treats as floating point (autocast applies to these).
@@ -17,6 +18,8 @@ FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 INT_DTYPES = frozenset(
     {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 )
+# Every dtype name a Keras tensor can have (an Input's `dtype=`).
+KERAS_DTYPES = FLOAT_DTYPES | INT_DTYPES | frozenset({"bool", "string", "complex64", "complex128"})
 
 # What a policy name computes in (Keras's DTypePolicy: "mixed_X" computes in X
 # and keeps its variables in float32).
@@ -74,7 +77,7 @@ def data_format(args: Any) -> str:
     fmt = str(fmt).lower()
     if fmt not in ("channels_last", "channels_first"):
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             'data_format must be "channels_last" or "channels_first". '
             f"Received: data_format={fmt!r}",
         )
@@ -95,7 +98,7 @@ def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> 
     """An int-or-sequence argument as an N-tuple of ints (kernel_size=3 ->
     (3, 3)), like Keras's standardize_tuple; raises KD505 on a bad value."""
     if isinstance(value, bool):
-        raise RuleError("KD505", f"`{name}` must be an integer or a tuple of {n} integers. Received: {name}={value!r}")
+        raise RuleError(codes.INVALID_SHAPE, f"`{name}` must be an integer or a tuple of {n} integers. Received: {name}={value!r}")
     if isinstance(value, int):
         values = (value,) * n
     else:
@@ -105,14 +108,14 @@ def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> 
             values = ()
         if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             raise RuleError(
-                "KD505",
+                codes.INVALID_SHAPE,
                 f"`{name}` must be an integer or a tuple of {n} integers. "
                 f"Received: {name}={value!r}",
             )
     lowest = 0 if allow_zero else 1
     if any(v < lowest for v in values):
         bound = ">= 0" if allow_zero else "> 0"
-        raise RuleError("KD505", f"`{name}` values must be {bound}. Received: {name}={value!r}")
+        raise RuleError(codes.INVALID_SHAPE, f"`{name}` values must be {bound}. Received: {name}={value!r}")
     return values
 
 
@@ -123,7 +126,7 @@ def normalize_padding(value: Any, allow_causal: bool = False) -> str:
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     if padding not in allowed:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"padding must be one of {', '.join(repr(a) for a in allowed)}. "
             f"Received: padding={value!r}",
         )
@@ -135,14 +138,14 @@ def pair_tuple(value: Any, n: int, name: str) -> tuple:
     pairs (ZeroPadding2D/Cropping2D's argument forms)."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
-            raise RuleError("KD505", f"`{name}` cannot be negative. Received: {name}={value}")
+            raise RuleError(codes.INVALID_SHAPE, f"`{name}` cannot be negative. Received: {name}={value}")
         return ((value, value),) * n
     try:
         items = tuple(value)
     except TypeError:
         items = ()
     if len(items) != n:
-        raise RuleError("KD505", f"`{name}` should have {n} elements. Received: {name}={value!r}")
+        raise RuleError(codes.INVALID_SHAPE, f"`{name}` should have {n} elements. Received: {name}={value!r}")
     return tuple(normalize_tuple(item, 2, name, allow_zero=True) for item in items)
 
 
@@ -248,9 +251,10 @@ def broadcast_shapes(shape1: Sequence, shape2: Sequence) -> tuple:
 # ---------------------------------------------------------------- messages and checks
 
 
-def fmt_shape(shape: Optional[Sequence]) -> str:
-    """A shape as Keras prints it: (None, 28, 28); "unknown rank" for None."""
-    return "(unknown rank)" if shape is None else str(tuple(shape))
+def format_shape(shape: Optional[Sequence]) -> str:
+    """A shape as Keras prints it: `(None, 28, 28)`, `(4,)`; "(unknown shape)"
+    when even the rank is unknown.  The one shape printer of kdsl."""
+    return "(unknown shape)" if shape is None else str(tuple(shape))
 
 
 _SPATIAL_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -269,7 +273,7 @@ def single_input(call: LayerCall) -> TensorType:
     if len(call.inputs) == 1 and isinstance(call.inputs[0], TensorType):
         return call.inputs[0]
     raise RuleError(
-        "KD505",
+        codes.INVALID_SHAPE,
         f"{call.cls} expects a single input tensor. Received: {describe(call.inputs)}",
     )
 
@@ -281,7 +285,7 @@ def tensor_list(call: LayerCall, minimum: int = 1) -> list:
         if len(items) >= minimum and all(isinstance(t, TensorType) for t in items):
             return items
     raise RuleError(
-        "KD505",
+        codes.INVALID_SHAPE,
         f"{call.cls} should be called on a list of at least {minimum} tensors, "
         f"e.g. {call.cls}()([a, b]). Received: {describe(call.inputs)}",
     )
@@ -290,7 +294,7 @@ def tensor_list(call: LayerCall, minimum: int = 1) -> list:
 def describe(value: Any) -> str:
     """A short rendering of call arguments for messages."""
     if isinstance(value, TensorType):
-        return fmt_shape(value.shape)
+        return format_shape(value.shape)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else inner
@@ -300,7 +304,7 @@ def describe(value: Any) -> str:
 def known_rank(call: LayerCall, t: TensorType) -> tuple:
     """T's shape, or KD501 when its rank is unknown."""
     if t.shape is None:
-        raise RuleError("KD501", f"{call.cls} needs an input of known rank. Received: a tensor of unknown rank")
+        raise RuleError(codes.WRONG_RANK, f"{call.cls} needs an input of known rank. Received: a tensor of unknown rank")
     return tuple(t.shape)
 
 
@@ -311,8 +315,8 @@ def expect_rank(call: LayerCall, t: TensorType, rank: int, layout: str = "") -> 
     if len(shape) != rank:
         names = f" ({layout})" if layout else ""
         raise RuleError(
-            "KD501",
-            f"{call.cls} expects inputs of rank {rank}{names}. Received: {fmt_shape(shape)}",
+            codes.WRONG_RANK,
+            f"{call.cls} expects inputs of rank {rank}{names}. Received: {format_shape(shape)}",
         )
     return shape
 
@@ -322,8 +326,8 @@ def min_rank(call: LayerCall, t: TensorType, rank: int) -> tuple:
     shape = known_rank(call, t)
     if len(shape) < rank:
         raise RuleError(
-            "KD501",
-            f"{call.cls} expects inputs of rank {rank} or more. Received: {fmt_shape(shape)}",
+            codes.WRONG_RANK,
+            f"{call.cls} expects inputs of rank {rank} or more. Received: {format_shape(shape)}",
         )
     return shape
 
@@ -333,9 +337,9 @@ def known_dim(call: LayerCall, shape: tuple, axis: int, what: str) -> int:
     dim = shape[axis]
     if dim is None:
         raise RuleError(
-            "KD505",
+            codes.INVALID_SHAPE,
             f"{call.cls} needs a known {what} (axis {axis}) to build its weights. "
-            f"Received: {fmt_shape(shape)}",
+            f"Received: {format_shape(shape)}",
             "give the input a fixed size on that axis",
         )
     return dim
@@ -345,8 +349,8 @@ def canonical_axis(call: LayerCall, axis: int, rank: int, shape: tuple) -> int:
     """AXIS in [0, RANK), or KD505 when it is out of bounds."""
     if not -rank <= axis < rank:
         raise RuleError(
-            "KD505",
-            f"{call.cls}: axis {axis} is out of bounds for input shape {fmt_shape(shape)}.",
+            codes.INVALID_SHAPE,
+            f"{call.cls}: axis {axis} is out of bounds for input shape {format_shape(shape)}.",
         )
     return axis % rank
 
@@ -357,9 +361,9 @@ def check_not_empty(call: LayerCall, shape: tuple, input_shape: tuple, why: str,
     if any(d is not None and d <= 0 for d in shape):
         bad = tuple(d if d is None or d > 0 else 0 for d in shape)
         raise RuleError(
-            "KD502",
-            f"{call.cls} would give an empty output {fmt_shape(bad)}: {why}. "
-            f"Received: {fmt_shape(input_shape)}",
+            codes.EMPTY_OUTPUT,
+            f"{call.cls} would give an empty output {format_shape(bad)}: {why}. "
+            f"Received: {format_shape(input_shape)}",
             hint or 'use padding="same", or a smaller kernel or stride',
         )
     return shape

@@ -14,19 +14,19 @@ import ast
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import nodes as n
-from .diagnostics import Diagnostic, KdError
-from .naming import model_naming, producer_call
-from .pynames import BUILTINS, MODULE_RESERVED, Namespace, is_identifier
-from .scope import (
-    AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, called_definitions,
+from .. import codes
+from ..diagnostics import Diagnostic, KdError
+from ..namespaces import compile_namespace_of, namespace_of
+from ..semantics.naming import input_statements, model_naming
+from ..semantics.scope import (
+    BUILTINS, AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, called_definitions,
     resolve_global, scope_of,
 )
-from .layers import namespace_of
+from ..syntax import tree as n
+from .pynames import MODULE_RESERVED, Namespace, is_identifier
 
 _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod, "**": ast.Pow}
 _CMPOPS = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
-_COMPILE_NAMESPACES = {"optimizer": "optimizers", "loss": "losses", "metrics": "metrics", "weighted_metrics": "metrics"}
 
 
 @dataclass
@@ -184,12 +184,13 @@ def _check_module_path(file, item: n.FromImport) -> None:
     bad = [part for part in item.module.split(".") if not is_identifier(part)]
     bad += [i.name for i in item.names if not is_identifier(i.name)]
     if bad:
-        raise KdError([Diagnostic("KD209", f"`{bad[0]}` is a Python keyword, so `from {item.module} import ...` cannot be written in Python",
+        raise KdError([Diagnostic(codes.INVALID_MODULE_NAME, f"`{bad[0]}` is a Python keyword, so `from {item.module} import ...` cannot be written in Python",
                                   file.display, item.span)])
 
 
 def _module_names(program, emitted) -> _Names:
-    names = _Names(Namespace(MODULE_RESERVED | BUILTINS))
+    # kd's builtins are reserved so a kd name never hides one the module calls.
+    names = _Names(Namespace(MODULE_RESERVED | set(BUILTINS)))
     main_first = sorted(emitted, key=lambda fd: fd[0] is not program.main)
     for file, definition in main_first:
         if isinstance(definition, n.ModelDef):
@@ -234,7 +235,7 @@ class _FunctionEmitter:
         self.names = names
         self.file = file
         self.definition = definition
-        self.scope = scope_of(definition)
+        self.scope = scope_of(file, definition)
         self.ns, params = _function_namespace(names, definition, extra_reserved)
         # kd local name -> Python name; the module's names stay usable.
         self.local = dict(params)
@@ -550,27 +551,14 @@ def _input_captures(fe: _FunctionEmitter, model: n.ModelDef) -> dict:
     for bound in bindings(model.body):
         counts[bound.id] = counts.get(bound.id, 0) + 1
     captures = {}
-    for stmt in model.body:
-        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and counts.get(stmt.targets[0].id, 0) > 1 \
-                and _is_input_assign(fe, stmt):
+    for stmt in input_statements(fe.file, model):
+        if counts.get(stmt.targets[0].id, 0) > 1:
             captures[id(stmt)] = fe.fresh(f"{stmt.targets[0].id}_input")
     return captures
 
 
-def _is_input_assign(fe, stmt) -> bool:
-    from .naming import is_input_call
-
-    return is_input_call(fe.file, fe.scope, stmt.value)
-
-
 def _model_inputs(fe: _FunctionEmitter, model: n.ModelDef) -> list:
-    from .naming import is_input_call
-
-    found = []
-    for stmt in model.body:
-        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and is_input_call(fe.file, fe.scope, stmt.value):
-            found.append(fe.input_captures.get(id(stmt)) or fe.local[stmt.targets[0].id])
-    return found
+    return [fe.input_captures.get(id(stmt)) or fe.local[stmt.targets[0].id] for stmt in input_statements(fe.file, model)]
 
 
 def _listed(items: list) -> str:
@@ -595,7 +583,7 @@ def _emit_model(names: _Names, file, model: n.ModelDef) -> list:
 
 def _emit_compile(names: _Names, file, model: n.ModelDef, stmt: n.CompileStmt) -> PyFunction:
     fe = _FunctionEmitter(names, file, model, extra_reserved=("model",))
-    keywords = [ast.keyword(k.name, fe.expr(k.value, _COMPILE_NAMESPACES.get(k.name), False)) for k in stmt.keywords]
+    keywords = [ast.keyword(k.name, fe.expr(k.value, compile_namespace_of(k.name), False)) for k in stmt.keywords]
     call = ast.Call(attr("model", "compile"), [], keywords)
     lines = [Line(1, unparse(call)), Line(1, "return model")]
     params = ", ".join(["model", *fe.param_list()])

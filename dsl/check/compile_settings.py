@@ -3,25 +3,17 @@ checked against the Keras catalog and the model's outputs (section 8)."""
 
 from __future__ import annotations
 
-from . import catalog as kcat
-from . import nodes as n
+from .. import codes
+from .. import catalog as kcat
+from ..diagnostics import SourceError, suggest
+from ..namespaces import compile_namespace_of
+from ..syntax import tree as n
+from .arguments import eval_in_namespace
+from .frame import Frame
 from .values import KerasObject, show
 
-# Keywords of Model.compile whose class names resolve in a Keras module.
-_NAMESPACES = {
-    "optimizer": "optimizers",
-    "loss": "losses",
-    "metrics": "metrics",
-    "weighted_metrics": "metrics",
-}
 # Keywords keyed by output (a list in output order, or a dict by output name).
 _PER_OUTPUT = ("loss", "loss_weights", "metrics", "weighted_metrics")
-
-
-def _error(*args, **kwargs):
-    from .evaluate import EvalError
-
-    return EvalError(*args, **kwargs)
 
 
 def _check_names(frame, stmt: n.CompileStmt) -> None:
@@ -30,26 +22,23 @@ def _check_names(frame, stmt: n.CompileStmt) -> None:
     for keyword in stmt.keywords:
         for node in n.walk(keyword.value):
             if isinstance(node, n.Name) and frame.scope.is_local(node.id) and node.id not in params:
-                raise _error("KD703", f"compile settings may use constants and the model's parameters; `{node.id}` is a binding of the body",
+                raise SourceError(codes.INVALID_COMPILE_ARGUMENT, f"compile settings may use constants and the model's parameters; `{node.id}` is a binding of the body",
                              node.span)
 
 
 def evaluate_compile(ev, frame, stmt: n.CompileStmt) -> None:
     """Evaluate a compile statement into the model graph (checked at the end)."""
-    from .evaluate import Frame, suggest
-    from .layers import eval_in_namespace
-
     if stmt.args:
-        raise _error("KD703", "compile takes keyword arguments only", stmt.args[0].span)
+        raise SourceError(codes.INVALID_COMPILE_ARGUMENT, "compile takes keyword arguments only", stmt.args[0].span)
     allowed = [p.name for p in kcat.load().compile_params()]
     for keyword in stmt.keywords:
         if keyword.name not in allowed:
-            raise _error("KD703", f"`compile` has no argument `{keyword.name}`", keyword.name_span, suggest(keyword.name, allowed))
+            raise SourceError(codes.INVALID_COMPILE_ARGUMENT, f"`compile` has no argument `{keyword.name}`", keyword.name_span, suggest(keyword.name, allowed))
     _check_names(frame, stmt)
     params_frame = Frame(frame.file, frame.definition, frame.scope, frame.graph, dict(frame.graph.params))
     settings = {}
     for keyword in stmt.keywords:
-        namespace = _NAMESPACES.get(keyword.name)
+        namespace = compile_namespace_of(keyword.name)
         if namespace:
             settings[keyword.name] = eval_in_namespace(ev, params_frame, keyword.value, namespace)
         else:
@@ -69,17 +58,11 @@ def check_compile(ev, frame) -> None:
         if keyword.name in _PER_OUTPUT:
             try:
                 _check_per_output(keyword, graph.compile[keyword.name], names)
-            except Exception as err:  # an EvalError, reported and then go on
-                from .evaluate import EvalError
-
-                if not isinstance(err, EvalError):
-                    raise
+            except SourceError as err:  # reported; the other keywords are still checked
                 ev.report_error(frame, err)
 
 
 def _check_per_output(keyword: n.Keyword, value, names: list) -> None:
-    from .evaluate import suggest
-
     if value is None:
         return
     if isinstance(value, dict):
@@ -87,25 +70,25 @@ def _check_per_output(keyword: n.Keyword, value, names: list) -> None:
         spans = {e.key.value if isinstance(e.key, n.Constant) else None: e.key.span for e in entries}
         for key in value:
             if key not in names:
-                raise _error("KD702", f"`{keyword.name}` names an output \"{key}\", but the outputs are {', '.join(repr(x) for x in names)}",
+                raise SourceError(codes.UNKNOWN_OUTPUT, f"`{keyword.name}` names an output \"{key}\", but the outputs are {', '.join(repr(x) for x in names)}",
                              spans.get(key, keyword.value.span), suggest(str(key), names))
         return
     several = len(names) > 1
     if keyword.name in ("metrics", "weighted_metrics") and not several:
         if not isinstance(value, (list, tuple)):
-            raise _error("KD703", f"`{keyword.name}` is a list (or a dict keyed by output names); received {show(value)}", keyword.value.span)
+            raise SourceError(codes.INVALID_COMPILE_ARGUMENT, f"`{keyword.name}` is a list (or a dict keyed by output names); received {show(value)}", keyword.value.span)
         return
     if isinstance(value, (list, tuple)):
         if len(value) != len(names):
-            raise _error("KD701", f"`{keyword.name}` has {len(value)} entries for {len(names)} outputs ({', '.join(names)})",
+            raise SourceError(codes.WRONG_ENTRY_COUNT, f"`{keyword.name}` has {len(value)} entries for {len(names)} outputs ({', '.join(names)})",
                          keyword.value.span, "give one entry per output, in output order, or a dict keyed by output names")
         if keyword.name in ("metrics", "weighted_metrics"):
             for item in value:
                 if not isinstance(item, (list, tuple, str, KerasObject)) and item is not None:
-                    raise _error("KD703", f"each entry of `{keyword.name}` is a metric or a list of metrics; received {show(item)}",
+                    raise SourceError(codes.INVALID_COMPILE_ARGUMENT, f"each entry of `{keyword.name}` is a metric or a list of metrics; received {show(item)}",
                                  keyword.value.span)
         return
     if keyword.name in ("metrics", "weighted_metrics"):
-        raise _error("KD703", f"`{keyword.name}` for several outputs is a list of lists or a dict keyed by output names", keyword.value.span)
+        raise SourceError(codes.INVALID_COMPILE_ARGUMENT, f"`{keyword.name}` for several outputs is a list of lists or a dict keyed by output names", keyword.value.span)
     if keyword.name == "loss_weights" and several:
-        raise _error("KD703", "`loss_weights` for several outputs is a list or a dict keyed by output names", keyword.value.span)
+        raise SourceError(codes.INVALID_COMPILE_ARGUMENT, "`loss_weights` for several outputs is a list or a dict keyed by output names", keyword.value.span)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .limits import Limits
+from .. import codes
+from ..diagnostics import SourceError
+from ..limits import Limits
 from .values import Instance, KerasObject, Tensor, UnknownDim, kind_name, show
 
 _ARITH = {
@@ -32,17 +34,18 @@ _COMPARE = {
 }
 
 
-class ConstError(Exception):
+class ConstError(SourceError):
+    """A problem with constant arithmetic; the evaluator places it at the expression."""
+
     def __init__(self, code: str, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.hint = code, message, hint
+        super().__init__(code, message, None, hint)
 
 
 def unknown_dim_error(dim: UnknownDim, what: str) -> ConstError:
     """The KD401 error for an unknown dimension used in WHAT."""
     axis = "the batch dimension" if dim.axis == 0 else f"dimension {dim.axis}"
     return ConstError(
-        "KD401",
+        codes.UNKNOWN_DIMENSION,
         f"{axis} of `{dim.tensor}` is unknown here, so it cannot be used in {what}",
         f"annotate `{dim.tensor}` with its shape, e.g. `{dim.tensor}: (None, 32, 32, 3) = ...`",
     )
@@ -53,7 +56,7 @@ def require_constant(value: Any, what: str) -> None:
     if isinstance(value, UnknownDim):
         raise unknown_dim_error(value, what)
     if isinstance(value, (Tensor, Instance, KerasObject)):
-        raise ConstError("KD400", f"{what} needs constants; received {kind_name(value)} ({show(value)})")
+        raise ConstError(codes.WRONG_KIND, f"{what} needs constants; received {kind_name(value)} ({show(value)})")
 
 
 def _is_seq(value) -> bool:
@@ -62,10 +65,10 @@ def _is_seq(value) -> bool:
 
 def _check_size(result, limits: Limits):
     if isinstance(result, int) and not isinstance(result, bool) and result.bit_length() > limits.max_int_bits:
-        raise ConstError("KD404", f"integer too large: more than {limits.max_int_bits} bits",
+        raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: more than {limits.max_int_bits} bits",
                          "raise the limit with --max-int-bits")
     if _is_seq(result) and len(result) > limits.max_sequence:
-        raise ConstError("KD404", f"constant too large: {len(result)} items (limit {limits.max_sequence})",
+        raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: {len(result)} items (limit {limits.max_sequence})",
                          "raise the limit with --max-sequence")
     return result
 
@@ -76,18 +79,18 @@ def _predict_size(op: str, left, right, limits: Limits) -> None:
     if op == "**" and ints and right > 0:
         bits = max(left.bit_length(), 1) * right if abs(left) > 1 else 1
         if bits > limits.max_int_bits:
-            raise ConstError("KD404", f"integer too large: {left} ** {right} has more than {limits.max_int_bits} bits",
+            raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: {left} ** {right} has more than {limits.max_int_bits} bits",
                              "raise the limit with --max-int-bits")
     if op == "*" and ints and left.bit_length() + right.bit_length() > limits.max_int_bits + 1:
-        raise ConstError("KD404", f"integer too large: more than {limits.max_int_bits} bits",
+        raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: more than {limits.max_int_bits} bits",
                          "raise the limit with --max-int-bits")
     if op == "*" and (_is_seq(left) or _is_seq(right)):
         seq, count = (left, right) if _is_seq(left) else (right, left)
         if isinstance(count, int) and len(seq) * max(count, 0) > limits.max_sequence:
-            raise ConstError("KD404", f"constant too large: {len(seq)} * {count} items (limit {limits.max_sequence})",
+            raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: {len(seq)} * {count} items (limit {limits.max_sequence})",
                              "raise the limit with --max-sequence")
     if op == "+" and _is_seq(left) and _is_seq(right) and len(left) + len(right) > limits.max_sequence:
-        raise ConstError("KD404", f"constant too large: more than {limits.max_sequence} items",
+        raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: more than {limits.max_sequence} items",
                          "raise the limit with --max-sequence")
 
 
@@ -97,16 +100,16 @@ def binary(op: str, left, right, limits: Limits):
         if isinstance(value, UnknownDim):
             raise unknown_dim_error(value, "arithmetic")
         if isinstance(value, (Instance, KerasObject)):
-            raise ConstError("KD400", f"cannot use {kind_name(value)} in arithmetic ({show(value)})")
+            raise ConstError(codes.WRONG_KIND, f"cannot use {kind_name(value)} in arithmetic ({show(value)})")
     _predict_size(op, left, right, limits)
     try:
         result = _ARITH[op](left, right)
     except ZeroDivisionError:
-        raise ConstError("KD402", f"division by zero: {show(left)} {op} {show(right)}") from None
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"division by zero: {show(left)} {op} {show(right)}") from None
     except OverflowError:
-        raise ConstError("KD402", f"result too large: {show(left)} {op} {show(right)}") from None
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"result too large: {show(left)} {op} {show(right)}") from None
     except (TypeError, ValueError):
-        raise ConstError("KD402", f"cannot compute {kind_name(left)} {op} {kind_name(right)}: "
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"cannot compute {kind_name(left)} {op} {kind_name(right)}: "
                                   f"{show(left)} {op} {show(right)}") from None
     return _check_size(result, limits)
 
@@ -119,7 +122,7 @@ def unary(op: str, operand):
     try:
         return -operand if op == "-" else +operand
     except TypeError:
-        raise ConstError("KD402", f"cannot compute {op}{kind_name(operand)}: {op}{show(operand)}") from None
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"cannot compute {op}{kind_name(operand)}: {op}{show(operand)}") from None
 
 
 def compare(op: str, left, right) -> bool:
@@ -129,7 +132,7 @@ def compare(op: str, left, right) -> bool:
     try:
         return bool(_COMPARE[op](left, right))
     except TypeError:
-        raise ConstError("KD402", f"cannot compare {kind_name(left)} and {kind_name(right)}: "
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"cannot compare {kind_name(left)} and {kind_name(right)}: "
                                   f"{show(left)} {op} {show(right)}") from None
 
 
@@ -146,19 +149,19 @@ def subscript(value, index):
     if isinstance(value, UnknownDim):
         raise unknown_dim_error(value, "an index")
     if isinstance(value, Tensor):
-        raise ConstError("KD400", f"indexing a tensor ({show(value)}) is not in kd version 1",
+        raise ConstError(codes.WRONG_KIND, f"indexing a tensor ({show(value)}) is not in kd version 1",
                          "use a layer such as Cropping or a custom layer")
     require_constant(index, "an index")
     if not isinstance(value, (tuple, list, str, dict, range)):
-        raise ConstError("KD400", f"cannot index {kind_name(value)} ({show(value)})")
+        raise ConstError(codes.WRONG_KIND, f"cannot index {kind_name(value)} ({show(value)})")
     try:
         return value[index]
     except IndexError:
-        raise ConstError("KD403", f"index {index} out of range for {show(value)} of length {len(value)}") from None
+        raise ConstError(codes.OUT_OF_RANGE, f"index {index} out of range for {show(value)} of length {len(value)}") from None
     except KeyError:
-        raise ConstError("KD403", f"key {show(index)} not in {show(value)}") from None
+        raise ConstError(codes.OUT_OF_RANGE, f"key {show(index)} not in {show(value)}") from None
     except (TypeError, ValueError):
-        raise ConstError("KD402", f"cannot index {kind_name(value)} with {kind_name(index)}") from None
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"cannot index {kind_name(value)} with {kind_name(index)}") from None
 
 
 def slice_of(value, lower, upper, step):
@@ -167,14 +170,14 @@ def slice_of(value, lower, upper, step):
         if part is not None:
             require_constant(part, "a slice")
             if not isinstance(part, int):
-                raise ConstError("KD402", f"slice bounds must be integers; received {kind_name(part)}")
+                raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"slice bounds must be integers; received {kind_name(part)}")
     if isinstance(value, Tensor):
-        raise ConstError("KD400", f"slicing a tensor ({show(value)}) is not in kd version 1",
+        raise ConstError(codes.WRONG_KIND, f"slicing a tensor ({show(value)}) is not in kd version 1",
                          "use a layer such as Cropping or a custom layer")
     if not isinstance(value, (tuple, list, str, range)):
-        raise ConstError("KD400", f"cannot slice {kind_name(value)} ({show(value)})")
+        raise ConstError(codes.WRONG_KIND, f"cannot slice {kind_name(value)} ({show(value)})")
     if step == 0:
-        raise ConstError("KD402", "slice step cannot be zero")
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, "slice step cannot be zero")
     return value[lower:upper:step]
 
 
@@ -191,13 +194,13 @@ def call_builtin(name: str, args: list, limits: Limits):
     _numbers(args, name)
     if name == "range":
         if not 1 <= len(args) <= 3 or not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-            raise ConstError("KD402", f"`range` takes one to three integers; received {show(tuple(args))}")
+            raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"`range` takes one to three integers; received {show(tuple(args))}")
         if args[-1] == 0 and len(args) == 3:
-            raise ConstError("KD402", "`range` step cannot be zero")
+            raise ConstError(codes.INVALID_CONSTANT_OPERATION, "`range` step cannot be zero")
         return range(*args)
     if name == "len":
         if len(args) != 1 or not isinstance(args[0], (str, tuple, list, dict, range)):
-            raise ConstError("KD402", f"`len` takes one tuple, list or string; received {show(tuple(args))}")
+            raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"`len` takes one tuple, list or string; received {show(tuple(args))}")
         return len(args[0])
     if name in ("min", "max") and len(args) == 1 and isinstance(args[0], (tuple, list, range)):
         args = list(args[0])
@@ -205,5 +208,5 @@ def call_builtin(name: str, args: list, limits: Limits):
     try:
         result = {"str": str, "int": int, "float": float, "min": min, "max": max, "abs": abs}[name](*args)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ConstError("KD402", f"`{name}{show(tuple(args))}` failed: {exc}") from None
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"`{name}{show(tuple(args))}` failed: {exc}") from None
     return _check_size(result, limits)

@@ -13,16 +13,16 @@ import os
 import threading
 import warnings
 from functools import lru_cache
-from pathlib import Path
 from typing import Optional
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from . import nodes as n
-from .diagnostics import Diagnostic, KdError
-from .limits import DEFAULT_LIMITS, Limits
-from .resources import resource_path
+from .. import codes
+from . import tree as n
+from ..diagnostics import Diagnostic, KdError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..resources import resource_path
 
 # --------------------------------------------------------------------- layout
 
@@ -198,9 +198,9 @@ def _decode_string(tok: Token) -> str:
             warnings.simplefilter("error")
             value = pyast.literal_eval(tok.value)
     except (SyntaxError, ValueError, Warning) as exc:
-        raise _Problem("KD104", f"invalid string literal {tok.value}: {exc}", _span(tok)) from None
+        raise _Problem(codes.INVALID_LITERAL, f"invalid string literal {tok.value}: {exc}", _span(tok)) from None
     if not isinstance(value, str):
-        raise _Problem("KD104", f"invalid string literal {tok.value}", _span(tok))
+        raise _Problem(codes.INVALID_LITERAL, f"invalid string literal {tok.value}", _span(tok))
     return value
 
 
@@ -212,7 +212,7 @@ def _decode_number(tok: Token):
         return int(text)
     except ValueError:
         raise _Problem(
-            "KD104", f"number literal too long ({len(text)} digits)", _span(tok)
+            codes.INVALID_LITERAL, f"number literal too long ({len(text)} digits)", _span(tok)
         ) from None
 
 
@@ -245,7 +245,7 @@ class _ToNodes:
         depth = 1 + max((self.depth.get(id(c), 0) for c in children), default=0)
         if depth > self.max_depth:
             raise _Problem(
-                "KD102",
+                codes.TOO_DEEP,
                 f"nesting too deep: more than {self.max_depth} levels",
                 _span(node),
                 "split the expression or the nested statements into several statements "
@@ -282,7 +282,7 @@ class _ToNodes:
     def import_name(self, children):
         name, as_kw, alias = children
         if as_kw is not None and as_kw.value != "as":
-            raise _Problem("KD100", f"expected `as`, found `{as_kw.value}`", _span(as_kw))
+            raise _Problem(codes.SYNTAX, f"expected `as`, found `{as_kw.value}`", _span(as_kw))
         return n.ImportedName(name.value, alias.value if alias is not None else None, _cover(children))
 
     def model_def(self, children):
@@ -304,7 +304,7 @@ class _ToNodes:
         stmts = n.Body(_not_tokens(children), _cover(children))
         depth = 1 + max((self.depth.get(id(s), 0) for s in stmts), default=0)
         if depth > self.max_depth:
-            raise _Problem("KD102", f"nesting too deep: more than {self.max_depth} levels", _cover(children))
+            raise _Problem(codes.TOO_DEEP, f"nesting too deep: more than {self.max_depth} levels", _cover(children))
         self.depth[id(stmts)] = depth
         return stmts
 
@@ -316,7 +316,7 @@ class _ToNodes:
         if isinstance(lhs, n.Attribute):
             if lhs.attr != "trainable" or not isinstance(lhs.value, n.Name):
                 raise _Problem(
-                    "KD100", "only `NAME.trainable = ...` can be assigned to an attribute", lhs.span
+                    codes.SYNTAX, "only `NAME.trainable = ...` can be assigned to an attribute", lhs.span
                 )
             return self._deep(n.SetTrainable(lhs.value, rhs, span), rhs)
         targets, unpack = self._targets(lhs)
@@ -327,12 +327,12 @@ class _ToNodes:
             return [lhs], False
         if isinstance(lhs, n.TupleExpr) and lhs.items and all(isinstance(t, n.Name) for t in lhs.items):
             return list(lhs.items), True
-        raise _Problem("KD100", "can only assign to a name or to names separated by commas", _span(lhs))
+        raise _Problem(codes.SYNTAX, "can only assign to a name or to names separated by commas", _span(lhs))
 
     def annassign(self, children):
         target, annotation, value = children
         if not isinstance(target, n.Name):
-            raise _Problem("KD100", "an annotation needs one name before the colon", _span(target))
+            raise _Problem(codes.SYNTAX, "an annotation needs one name before the colon", _span(target))
         return self._deep(n.Assign([target], value, annotation, False, _cover(children)), value, annotation)
 
     def expr_stmt(self, children):
@@ -350,11 +350,11 @@ class _ToNodes:
             items = names.items if isinstance(names, n.TupleExpr) and not names.parenthesized else [names]
             for item in items:
                 if not isinstance(item, n.Name):
-                    raise _Problem("KD100", "`output` takes names: `output a, b` or `output a = EXPR`", _span(item))
+                    raise _Problem(codes.SYNTAX, "`output` takes names: `output a, b` or `output a = EXPR`", _span(item))
             return n.Output(list(items), None, None, span)
         target, annotation, value = rest if len(rest) == 3 else (rest[0], None, rest[1])
         if not isinstance(target, n.Name):
-            raise _Problem("KD100", "`output NAME = EXPR` binds one name", _span(target))
+            raise _Problem(codes.SYNTAX, "`output NAME = EXPR` binds one name", _span(target))
         return self._deep(n.Output([target], value, annotation, span), value)
 
     def return_stmt(self, children):
@@ -443,11 +443,11 @@ class _ToNodes:
         for arg in arguments or []:
             if isinstance(arg, n.Keyword):
                 if arg.name in seen:
-                    raise _Problem("KD306", f"keyword argument `{arg.name}` given twice", arg.name_span)
+                    raise _Problem(codes.ARGUMENT_TWICE, f"keyword argument `{arg.name}` given twice", arg.name_span)
                 seen[arg.name] = arg
                 keywords.append(arg)
             elif keywords:
-                raise _Problem("KD100", "a positional argument cannot follow a keyword argument", _span(arg))
+                raise _Problem(codes.SYNTAX, "a positional argument cannot follow a keyword argument", _span(arg))
             else:
                 args.append(arg)
         parts = [func, *args, *[k.value for k in keywords]]
@@ -602,7 +602,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str, layout: _Layou
         else:
             message = f"unexpected character {char!r}"
     hint = _syntax_hint(exc, text, span, layout)
-    return Diagnostic("KD100", message, filename, span, hint)
+    return Diagnostic(codes.SYNTAX, message, filename, span, hint)
 
 
 _STRING_PREFIXES = set("fFrRbBuU")
@@ -686,7 +686,7 @@ def parse(text: str, filename: str = "<string>", limits: Limits = DEFAULT_LIMITS
 def _check_size(size: int, unit: str, filename: str, limits: Limits) -> None:
     """KD103 when a source is larger than the limit."""
     if size > limits.max_file_bytes:
-        raise KdError([Diagnostic("KD103", f"file too large: {size:,} {unit} (limit {limits.max_file_bytes:,})",
+        raise KdError([Diagnostic(codes.FILE_TOO_LARGE, f"file too large: {size:,} {unit} (limit {limits.max_file_bytes:,})",
                                   filename, n.Span(1, 1, 1, 2), "raise the limit with --max-file-size")])
 
 
@@ -699,6 +699,6 @@ def decode_source(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise KdError([Diagnostic("KD101", f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}",
+        raise KdError([Diagnostic(codes.NOT_UTF8, f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}",
                                   filename, n.Span(line, col, line, col + 1, exc.start, exc.start + 1))]) from None
     return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .resources import resource_dir
+from ..resources import resource_dir
 
 
 @lru_cache(maxsize=1)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import nodes as n
-from .diagnostics import Diagnostic, KdError, Reporter
-from .evaluate import EvalError, Evaluator, StopEvaluation
-from .graph import ModelGraph
-from .limits import DEFAULT_LIMITS, Limits
-from .static import check_file
+from .. import codes
+from ..syntax import tree as n
+from ..diagnostics import Diagnostic, Reporter, SourceError
+from .evaluator import Evaluator, StopEvaluation
+from ..limits import DEFAULT_LIMITS, Limits
+from ..semantics.static import check_file
 
 
 @dataclass
@@ -35,12 +35,12 @@ def _params_for(ev: Evaluator, file, model: n.ModelDef, overrides: dict, reporte
         elif param.default is not None:
             try:
                 params[param.name] = ev.default_value(file, param)
-            except EvalError as err:
+            except SourceError as err:
                 reporter.add(Diagnostic(err.code, err.message, file.display, err.span, err.hint))
                 return None
         else:
             reporter.add(Diagnostic(
-                "KD904", f"model `{model.name}` was not checked: parameter `{param.name}` has no default",
+                codes.MODEL_SKIPPED, f"model `{model.name}` was not checked: parameter `{param.name}` has no default",
                 file.display, param.span, f"give it a value: kdsl check --param \"{param.name}=...\"",
             ))
             return None
@@ -57,10 +57,7 @@ def check_program(program, overrides: Optional[dict] = None, limits: Limits = DE
         for d in check_file(file):
             reporter.add(d)
     result = CheckResult(program)
-    static_errors = {(d.filename, d.span.line, d.span.col, d.span.end_line, d.span.end_col, not d.is_error)
-                     for d in reporter.diagnostics}
     ev = Evaluator(program, limits, reporter)
-    ev.reported |= static_errors
     for item in program.main.module.definitions:
         if not isinstance(item, n.ModelDef) or (only is not None and item.name != only):
             continue
@@ -68,24 +65,10 @@ def check_program(program, overrides: Optional[dict] = None, limits: Limits = DE
         if params is None:
             result.skipped.append(item.name)
             continue
-        ev.uids = {}
+        ev.names.reset()  # each model is built in a session of its own
         try:
             result.graphs[item.name] = ev.evaluate_model(program.main, item, params)
         except StopEvaluation:
             result.skipped.append(item.name)
     result.diagnostics = reporter.sorted()
     return result
-
-
-def check_source(text: str, filename: str = "<string>", path=None, overrides: Optional[dict] = None,
-                 limits: Limits = DEFAULT_LIMITS) -> CheckResult:
-    """Parse and check kd TEXT; syntax and import errors become diagnostics."""
-    from .program import load_program
-    from .runtime import compile_runtime
-
-    with compile_runtime(limits):
-        try:
-            program = load_program(text, filename, path, limits)
-        except KdError as err:
-            return CheckResult(None, diagnostics=sorted(err.diagnostics, key=Diagnostic.sort_key))
-        return check_program(program, overrides, limits)

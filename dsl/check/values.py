@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .nodes import Span
-from .shapes.base import TensorType
+from ..span import Span
+from ..shapes.base import TensorType
+from ..shapes.util import format_shape  # noqa: F401  (re-exported for the checker's modules)
 
 
 class _Poison:
@@ -155,9 +156,11 @@ def show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def format_shape(shape) -> str:
-    """`(None, 28, 28, 128)`; `(?)` for an unknown rank."""
-    if shape is None:
-        return "(unknown shape)"
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+def compatible(declared, actual) -> bool:
+    """Whether a tensor of shape ACTUAL fits where DECLARED is expected
+    (None matches any dimension, and an unknown shape matches any shape)."""
+    if declared is None or actual is None:
+        return True
+    if len(declared) != len(actual):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(declared, actual))

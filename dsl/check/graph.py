@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .nodes import Span
+from ..syntax.tree import Span
 
 
 @dataclass(eq=False, slots=True)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
-from . import nodes as n
-from .diagnostics import Diagnostic, KdError, Related
-from .limits import DEFAULT_LIMITS, Limits
-from .parse import decode_source, parse
+from .. import codes
+from ..syntax import tree as n
+from ..diagnostics import Diagnostic, KdError, Related
+from ..limits import DEFAULT_LIMITS, Limits
+from ..syntax.parser import decode_source, parse
 
 Definition = Union[n.ModelDef, n.BlockDef]
 
@@ -32,7 +33,12 @@ class SourceFile:
     visible: dict = field(default_factory=dict)  # name -> (SourceFile, Definition)
     from_names: dict = field(default_factory=dict)  # bound name -> (FromImport, ImportedName)
     imports: list = field(default_factory=list)  # SourceFiles imported directly
-    resolved: dict = field(default_factory=dict)  # name -> what it refers to (scope.resolve_global's cache)
+    # Caches of what is derived from this file's tree, owned by the file so
+    # they live exactly as long as it: name -> what it refers to, and
+    # id(definition) -> its Scope and BodyIndex (see semantics.scope).
+    resolved: dict = field(default_factory=dict)
+    scopes: dict = field(default_factory=dict)
+    indexes: dict = field(default_factory=dict)
 
     def definition(self, name: str):
         """The (file, definition) a file-level NAME refers to, or None."""
@@ -53,7 +59,7 @@ class Program:
 
 def _duplicate(name: str, file: SourceFile, span: n.Span, first_file: SourceFile, first_span: n.Span) -> Diagnostic:
     related = (Related(f"`{name}` is first defined here", first_span, first_file.display),)
-    return Diagnostic("KD202", f"`{name}` is defined twice", file.display, span, None, related)
+    return Diagnostic(codes.DUPLICATE_DEFINITION, f"`{name}` is defined twice", file.display, span, None, related)
 
 
 def _own_definitions(file: SourceFile, problems: list) -> None:
@@ -125,19 +131,19 @@ class _Loader:
     def _import(self, file: SourceFile, item: n.Import) -> Optional[SourceFile]:
         problem = _import_path_problem(item.path)
         if problem is not None:
-            self.problems.append(Diagnostic("KD204", f"cannot import \"{item.path}\": {problem}", file.display, item.span))
+            self.problems.append(Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": {problem}", file.display, item.span))
             return None
         base = file.path.parent if file.path is not None else Path.cwd()
         target = (base / item.path).resolve()
         if target in self.active:
             chain = " -> ".join(p.name for p in self.active[self.active.index(target):] + [target])
-            self.problems.append(Diagnostic("KD205", f"import cycle: {chain}", file.display, item.span))
+            self.problems.append(Diagnostic(codes.IMPORT_CYCLE, f"import cycle: {chain}", file.display, item.span))
             return None
         if target in self.by_path:
             return self.by_path[target]
         if not target.is_file():
             self.problems.append(
-                Diagnostic("KD204", f"cannot import \"{item.path}\": no such file ({target})", file.display, item.span)
+                Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": no such file ({target})", file.display, item.span)
             )
             return None
         display = _display_name(file, item.path)
@@ -147,7 +153,7 @@ class _Loader:
             self.problems.extend(err.diagnostics)
             return None
         except OSError as exc:
-            self.problems.append(Diagnostic("KD204", f"cannot read \"{item.path}\": {exc.strerror}", file.display, item.span))
+            self.problems.append(Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot read \"{item.path}\": {exc.strerror}", file.display, item.span))
             return None
         return self.load(module, target, display)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from . import catalog as kcat
-from . import nodes as n
+from .. import catalog as kcat
+from ..namespaces import compile_namespace_of, namespace_of
+from ..syntax import tree as n
 
+# kd's builtins (section 5): Python's functions of these names, on constants.
 BUILTINS = ("range", "len", "str", "int", "float", "min", "max", "abs")
 
 
@@ -163,32 +165,28 @@ class Scope:
         return name in self.names
 
 
-_SCOPES: dict = {}
-
-
-def scope_of(definition) -> Scope:
-    """The (cached) scope of a model or block definition."""
-    key = id(definition)
-    cached = _SCOPES.get(key)
-    if cached is not None and cached.definition is definition:
+def scope_of(file, definition) -> Scope:
+    """The scope of a model or block definition of FILE (cached by the file)."""
+    cached = file.scopes.get(id(definition))
+    if cached is not None:
         return cached
     params = tuple(p.name for p in (definition.params or []))
     assigned = frozenset(name.id for name in bindings(definition.body))
     scope = Scope(definition, params, assigned, frozenset(params) | assigned)
-    _SCOPES[key] = scope
+    file.scopes[id(definition)] = scope
     return scope
 
 
-def loads(definition) -> set:
+def loads(file, definition) -> set:
     """The names read anywhere in DEFINITION's body (not those only assigned)."""
-    return {name.id for name in index_of(definition).loads}
+    return {name.id for name in index_of(file, definition).loads}
 
 
 def called_definitions(file, definition) -> list:
     """The DefRefs of the blocks and models DEFINITION's body names."""
-    scope = scope_of(definition)
+    scope = scope_of(file, definition)
     found = []
-    for name in index_of(definition).loads:
+    for name in index_of(file, definition).loads:
         if not scope.is_local(name.id):
             ref = resolve_global(file, name.id)
             if isinstance(ref, DefRef):
@@ -198,8 +196,6 @@ def called_definitions(file, definition) -> list:
 
 # ------------------------------------------------------------------ an index
 
-_KEYWORD_NAMESPACE_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
-_COMPILE_NAMESPACED = ("optimizer", "loss", "metrics", "weighted_metrics")
 
 
 @dataclass
@@ -215,7 +211,8 @@ class BodyIndex:
 def _namespaced_values(node):
     """The keyword values of NODE whose bare class names resolve in a Keras module."""
     for k in getattr(node, "keywords", ()):
-        if k.name.endswith(_KEYWORD_NAMESPACE_SUFFIXES) or (isinstance(node, n.CompileStmt) and k.name in _COMPILE_NAMESPACED):
+        compiling = isinstance(node, n.CompileStmt)
+        if (compile_namespace_of(k.name) if compiling else namespace_of(k.name)) is not None:
             yield k.value
 
 
@@ -231,14 +228,11 @@ def _namespaced_classes(value, found: set) -> None:
             stack.extend(e.value for e in item.entries)
 
 
-_INDEXES: dict = {}
-
-
-def index_of(definition) -> BodyIndex:
-    """The (cached) index of a definition's body."""
-    cached = _INDEXES.get(id(definition))
-    if cached is not None and cached[0] is definition:
-        return cached[1]
+def index_of(file, definition) -> BodyIndex:
+    """The index of a definition's body (cached by FILE, which owns it)."""
+    cached = file.indexes.get(id(definition))
+    if cached is not None:
+        return cached
     stored = {id(name) for name in bindings(definition.body)}
     loads, callees, namespaced, calls = [], set(), set(), []
     for stmt in definition.body:
@@ -254,5 +248,5 @@ def index_of(definition) -> BodyIndex:
                 for value in _namespaced_values(node):
                     _namespaced_classes(value, namespaced)
     index = BodyIndex(loads, callees, namespaced, calls)
-    _INDEXES[id(definition)] = (definition, index)
+    file.indexes[id(definition)] = index
     return index

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from . import catalog as kcat
-from .shapes import base as rules
-from .shapes import ops as shape_ops
-from .shapes.base import LayerSpec, RuleError, TensorType, Weight
-from .values import Tensor, format_shape, show
-
-
-def _error(*args, **kwargs):
-    from .evaluate import EvalError
-
-    return EvalError(*args, **kwargs)
+from .. import codes
+from .. import catalog as kcat
+from ..diagnostics import SourceError
+from ..shapes import base as rules
+from ..shapes import ops as shape_ops
+from ..shapes.base import LayerSpec, RuleError, TensorType, Weight
+from .values import Tensor, compatible, format_shape, show
 
 
 def _tuples(value):
@@ -47,14 +43,14 @@ def declared_input_shape(info, args: dict, span) -> tuple:
             return (None,) + tuple(info.default_input_shape)
         return (None, None, None, 3)
     if not isinstance(shape, (tuple, list)) or len(shape) != 3:
-        raise _error("KD303", f"`{name}`: input_shape must have 3 dimensions (height, width, channels); received {show(shape)}", span)
+        raise SourceError(codes.INVALID_ARGUMENT, f"`{name}`: input_shape must have 3 dimensions (height, width, channels); received {show(shape)}", span)
     shape = tuple(shape)
     if args.get("weights") == "imagenet" and shape[-1] != 3:
-        raise _error("KD303", f"`{name}`: with imagenet weights the input must have 3 channels; received {show(shape)}", span)
+        raise SourceError(codes.INVALID_ARGUMENT, f"`{name}`: with imagenet weights the input must have 3 channels; received {show(shape)}", span)
     if any(d is not None and d < info.min_size for d in shape[:2]):
-        raise _error("KD502", f"`{name}`: the input must be at least {info.min_size}x{info.min_size}; received {show(shape)}", span)
+        raise SourceError(codes.EMPTY_OUTPUT, f"`{name}`: the input must be at least {info.min_size}x{info.min_size}; received {show(shape)}", span)
     if include_top and None in shape:
-        raise _error("KD303", f"`{name}` with include_top=True needs a static input_shape; received {show(shape)}", span)
+        raise SourceError(codes.INVALID_ARGUMENT, f"`{name}` with include_top=True needs a static input_shape; received {show(shape)}", span)
     return (None,) + shape
 
 
@@ -194,13 +190,13 @@ def prepare(ev, frame, inst, expr) -> None:
     info = kcat.load().application(inst.cls)
     args = inst.args
     if args.get("input_tensor") is not None:
-        raise _error("KD303", f"`{inst.cls}`: input_tensor is not supported in kd; apply the model to a tensor instead",
+        raise SourceError(codes.INVALID_ARGUMENT, f"`{inst.cls}`: input_tensor is not supported in kd; apply the model to a tensor instead",
                      expr.span)
     shape = declared_input_shape(info, args, expr.span)
     inst.graph = {"input": TensorType(shape, "float32"), "cache": {}}
     unknown = _unreplayable(info, args)
     if unknown is not None:
-        ev.warn(frame, "KD902", f"kdsl knows `{inst.cls}` with its default architecture only, not {unknown}: "
+        ev.warn(frame, codes.NO_SHAPE_RULE, f"kdsl knows `{inst.cls}` with its default architecture only, not {unknown}: "
                                 "its output shape and parameters are unknown", expr.span,
                 "annotate the result, e.g. `features: (None, 7, 7, 1280) = base(x)`")
         inst.weights, inst.params_known, inst.graph["unknown"] = None, False, True
@@ -208,7 +204,7 @@ def prepare(ev, frame, inst, expr) -> None:
     try:
         outputs, weights = _replay_cached(inst, inst.graph["input"])
     except RuleError as err:
-        raise _error(err.code, f"`{inst.cls}` cannot be built for input {format_shape(shape)}: {err.message}", expr.span) from None
+        raise SourceError(err.code, f"`{inst.cls}` cannot be built for input {format_shape(shape)}: {err.message}", expr.span) from None
     inst.weights = weights
 
 
@@ -221,21 +217,19 @@ def _replay_cached(inst, input_type: TensorType):
 
 def apply(ev, frame, inst, args: list, kwargs: dict, span):
     """Apply an application instance to one image tensor: (output types, weights)."""
-    from .layers import compatible
-
     tensor = args[0] if len(args) == 1 else None
     if isinstance(tensor, (list, tuple)) and len(tensor) == 1:
         tensor = tensor[0]
     if not isinstance(tensor, Tensor) or kwargs.keys() - {"training"}:
-        raise _error("KD211", f"`{inst.label}` takes one image tensor", span)
+        raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"`{inst.label}` takes one image tensor", span)
     declared = inst.graph["input"]
     if tensor.shape is None or inst.graph.get("unknown"):
         return TensorType(None), inst.weights
     if not compatible(declared.shape, tensor.shape):
-        raise _error("KD500", f"`{inst.label}` ({inst.cls}) expects inputs of shape {format_shape(declared.shape)}; "
+        raise SourceError(codes.INCOMPATIBLE_SHAPES, f"`{inst.label}` ({inst.cls}) expects inputs of shape {format_shape(declared.shape)}; "
                               f"received {show(tensor)}", span)
     try:
         outputs, weights = _replay_cached(inst, TensorType(tensor.shape, "float32"))
     except RuleError as err:
-        raise _error(err.code, f"`{inst.label}` ({inst.cls}) on {show(tensor)}: {err.message}", span, err.hint) from None
+        raise SourceError(err.code, f"`{inst.label}` ({inst.cls}) on {show(tensor)}: {err.message}", span, err.hint) from None
     return (outputs[0] if len(outputs) == 1 else list(outputs)), weights

@@ -3,10 +3,10 @@ definition, even blocks no model calls and models that cannot be evaluated."""
 
 from __future__ import annotations
 
-from . import nodes as n
-from .diagnostics import Diagnostic, Related
-from .evaluate import suggest
-from .naming import is_input_call
+from .. import codes
+from ..syntax import tree as n
+from ..diagnostics import Diagnostic, Related, suggest
+from .naming import input_statements, is_input_call
 from .scope import called_definitions, global_names, index_of, iter_statements, loads, resolve_global, scope_of
 
 
@@ -21,56 +21,51 @@ def check_params(file, definition) -> list:
     had_default = False
     for param in definition.params or []:
         if param.name in seen:
-            out.append(_d(file, "KD210", f"parameter `{param.name}` is listed twice", param.span))
+            out.append(_d(file, codes.INVALID_PARAMETERS, f"parameter `{param.name}` is listed twice", param.span))
         seen[param.name] = param
         if param.default is None and had_default:
-            out.append(_d(file, "KD210", f"parameter `{param.name}` without a default follows one with a default", param.span))
+            out.append(_d(file, codes.INVALID_PARAMETERS, f"parameter `{param.name}` without a default follows one with a default", param.span))
         had_default = had_default or param.default is not None
         if isinstance(definition, n.ModelDef) and param.name == "name":
-            out.append(_d(file, "KD210", "a model parameter cannot be called `name`: `name=` names a model instance", param.span))
+            out.append(_d(file, codes.INVALID_PARAMETERS, "a model parameter cannot be called `name`: `name=` names a model instance", param.span))
     return out
-
-
-def _top_level_input(file, scope, stmt) -> bool:
-    return isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and not stmt.unpack and is_input_call(file, scope, stmt.value)
 
 
 def check_placement(file, definition) -> list:
     """Input, output and compile only at a model's top level; return only in blocks."""
     out = []
-    scope = scope_of(definition)
+    scope = scope_of(file, definition)
     is_model = isinstance(definition, n.ModelDef)
     top = {id(s) for s in definition.body}
-    allowed_inputs = {id(s.value) for s in definition.body if is_model and _top_level_input(file, scope, s)}
+    allowed_inputs = {id(s.value) for s in input_statements(file, definition)} if is_model else set()
     compiles = []
     for stmt in iter_statements(definition.body):
         if isinstance(stmt, n.Output) and (not is_model or id(stmt) not in top):
             where = "in a block" if not is_model else "inside `for` or `if`"
-            out.append(_d(file, "KD206", f"`output` cannot stand {where}; outputs are declared at the top level of a model", stmt.span))
+            out.append(_d(file, codes.MISPLACED_STATEMENT, f"`output` cannot stand {where}; outputs are declared at the top level of a model", stmt.span))
         if isinstance(stmt, n.CompileStmt):
             if not is_model or id(stmt) not in top:
-                out.append(_d(file, "KD206", "`compile(...)` belongs at the top level of a model body", stmt.span))
+                out.append(_d(file, codes.MISPLACED_STATEMENT, "`compile(...)` belongs at the top level of a model body", stmt.span))
             compiles.append(stmt)
         if isinstance(stmt, n.Return) and is_model:
-            out.append(_d(file, "KD206", "`return` is for blocks; a model declares its results with `output`", stmt.span))
-    for call in index_of(definition).calls:
+            out.append(_d(file, codes.MISPLACED_STATEMENT, "`return` is for blocks; a model declares its results with `output`", stmt.span))
+    for call in index_of(file, definition).calls:
         if id(call) not in allowed_inputs and is_input_call(file, scope, call):
-            out.append(_d(file, "KD206", "`Input(...)` is assigned to a name at the top level of a model: `x = Input(shape=...)`",
+            out.append(_d(file, codes.MISPLACED_STATEMENT, "`Input(...)` is assigned to a name at the top level of a model: `x = Input(shape=...)`",
                           call.span))
     for extra in compiles[1:]:
-        out.append(_d(file, "KD208", "a model has at most one `compile(...)`", extra.span,
+        out.append(_d(file, codes.SEVERAL_COMPILES, "a model has at most one `compile(...)`", extra.span,
                       related=(Related("the first one is here", compiles[0].span, file.display),)))
     return out
 
 
 def check_model_shape(file, model: n.ModelDef) -> list:
     """A model needs at least one input and one output."""
-    scope = scope_of(model)
     out = []
-    if not any(_top_level_input(file, scope, s) for s in model.body):
-        out.append(_d(file, "KD207", f"model `{model.name}` has no inputs", model.name_span, "declare one: `x = Input(shape=(...))`"))
+    if not input_statements(file, model):
+        out.append(_d(file, codes.NO_INPUTS_OR_OUTPUTS, f"model `{model.name}` has no inputs", model.name_span, "declare one: `x = Input(shape=(...))`"))
     if not any(isinstance(s, n.Output) for s in model.body):
-        out.append(_d(file, "KD207", f"model `{model.name}` has no outputs", model.name_span, "declare them: `output y`"))
+        out.append(_d(file, codes.NO_INPUTS_OR_OUTPUTS, f"model `{model.name}` has no outputs", model.name_span, "declare them: `output y`"))
     return out
 
 
@@ -78,22 +73,22 @@ def check_names(file, definition) -> list:
     """Names that are neither local nor defined at file level (with suggestions).
     Class names in initializer, loss, ... arguments are checked by the evaluator."""
     out = []
-    scope = scope_of(definition)
-    index = index_of(definition)
+    scope = scope_of(file, definition)
+    index = index_of(file, definition)
     for node in index.loads:
         if id(node) in index.namespaced or scope.is_local(node.id) or resolve_global(file, node.id) is not None:
             continue
         hint = suggest(node.id, scope.names, global_names(file))
         if id(node) in index.callees and node.id[:1].isupper():
-            out.append(_d(file, "KD300", f"`{node.id}` is not a Keras layer class, nor a name of this file", node.span, hint))
+            out.append(_d(file, codes.UNKNOWN_LAYER, f"`{node.id}` is not a Keras layer class, nor a name of this file", node.span, hint))
         else:
-            out.append(_d(file, "KD200", f"`{node.id}` is not defined", node.span, hint))
+            out.append(_d(file, codes.UNDEFINED_NAME, f"`{node.id}` is not defined", node.span, hint))
     for param in definition.params or []:
         if param.default is None:
             continue
         for node in n.walk(param.default):
             if isinstance(node, n.Name) and resolve_global(file, node.id) is None:
-                out.append(_d(file, "KD200", f"`{node.id}` is not defined (a default can use constants only)", node.span))
+                out.append(_d(file, codes.UNDEFINED_NAME, f"`{node.id}` is not defined (a default can use constants only)", node.span))
     return out
 
 
@@ -101,7 +96,7 @@ def check_unused(file, definition) -> list:
     """Warn about names bound and never read (`_` and names starting with it excepted)."""
     from .scope import bindings
 
-    read = loads(definition)
+    read = loads(file, definition)
     out = []
     reported = set()
     outputs = {name.id for s in definition.body if isinstance(s, n.Output) for name in s.names}
@@ -111,7 +106,7 @@ def check_unused(file, definition) -> list:
         if _is_loop_target(definition.body, name):
             continue
         reported.add(name.id)
-        out.append(_d(file, "KD900", f"`{name.id}` is bound but never used", name.span,
+        out.append(_d(file, codes.UNUSED_BINDING, f"`{name.id}` is bound but never used", name.span,
                       "use it, or drop the binding (a name starting with `_` is exempt)"))
     return out
 
@@ -127,7 +122,7 @@ def check_recursion(file) -> list:
         path = _find_cycle(file, definition)
         if path:
             chain = " -> ".join(d.name for d in path)
-            out.append(_d(file, "KD203", f"recursion: {chain}", definition.name_span,
+            out.append(_d(file, codes.RECURSION, f"recursion: {chain}", definition.name_span,
                           "blocks and models are unrolled at compile time, so they cannot call themselves"))
     return out
 

@@ -9,31 +9,25 @@ goes on with the next statement.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
-from . import consts
-from .codes import is_warning
-from . import nodes as n
-from .diagnostics import Diagnostic, Related, Reporter
-from .graph import InputSpec, ModelGraph, OutputSpec
-from .limits import Limits
-from .naming import ModelNaming, is_input_call, model_naming
-from .scope import (
+from .. import codes
+from ..codes import is_warning
+from ..diagnostics import Diagnostic, Reporter, SourceError, suggest
+from ..limits import Limits
+from ..semantics.naming import model_naming
+from ..semantics.scope import (
     AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef,
     global_names, resolve_global, scope_of,
 )
-from .shapes.base import TensorType
-from .values import POISON, Instance, KerasObject, Tensor, UnknownDim, kind_name, show
-
-
-class EvalError(Exception):
-    """A problem in the source found while evaluating it."""
-
-    def __init__(self, code: str, message: str, span: n.Span, hint: Optional[str] = None, related: tuple = ()):
-        super().__init__(message)
-        self.code, self.message, self.span, self.hint, self.related = code, message, span, hint, related
+from ..syntax import tree as n
+from . import constants as consts
+from . import instances, model_checks, model_io, tensor_ops
+from .auto_names import AutoNames, snake_case
+from .compile_settings import evaluate_compile
+from .frame import EMPTY_SCOPE, Frame, call_sites
+from .graph import ModelGraph
+from .values import POISON, Instance, Tensor, UnknownDim, kind_name, show
 
 
 class _Return(Exception):
@@ -43,40 +37,6 @@ class _Return(Exception):
 
 class StopEvaluation(Exception):
     """A limit was hit: the model's evaluation stops."""
-
-
-@dataclass(eq=False)
-class Frame:
-    """The state of one model or block body being run."""
-
-    file: Any  # program.SourceFile
-    definition: Any
-    scope: Any
-    graph: ModelGraph
-    env: dict = field(default_factory=dict)
-    naming: Optional[ModelNaming] = None  # models only
-    input_shapes: Optional[list] = None  # overrides when a model is re-run on new inputs
-    caller: Optional["Frame"] = None  # blocks: the frame that called this one
-    call_span: Optional[n.Span] = None  # blocks: where they were called
-
-    @property
-    def is_model(self) -> bool:
-        return isinstance(self.definition, n.ModelDef)
-
-
-def suggest(name: str, candidates, *more) -> Optional[str]:
-    """A "did you mean" hint for a misspelt NAME, or None.  Later groups of
-    candidates (MORE) are tried only when the earlier ones give nothing, so
-    local names win over the long list of Keras names."""
-    for group in (candidates, *more):
-        group = list(dict.fromkeys(c for c in group if isinstance(c, str)))
-        close = difflib.get_close_matches(name, group, n=1, cutoff=0.6)
-        if not close:
-            lowered = {c.lower(): c for c in group}
-            close = [lowered[name.lower()]] if name.lower() in lowered else []
-        if close:
-            return f"did you mean `{close[0]}`?"
-    return None
 
 
 def _label(expr) -> str:
@@ -93,30 +53,20 @@ class Evaluator:
         self.reporter = reporter
         self.steps = 0
         self.active: list = []  # definitions being run, for recursion detection
-        self.uids: dict = {}  # Keras's automatic-name counters
-        self.reported: set = set()
+        self.names = AutoNames()
         self.error_events = 0  # errors met, repeats included: a model with any is incomplete
         self.layer_count = 0
         self.current_loop: Optional[n.For] = None
         self.warned_classes: set = set()
-        from . import layers  # the layer machinery needs the evaluator's helpers
-
-        self.layers = layers
 
     # ------------------------------------------------------------ reporting
 
     def report(self, filename: str, code: str, message: str, span: n.Span, hint=None, related=()) -> None:
         if not is_warning(code):
             self.error_events += 1
-        # One diagnostic per place: an error found by the static checks is not
-        # reported again (perhaps in other words) when evaluation meets it.
-        key = (filename, span.line, span.col, span.end_line, span.end_col, is_warning(code))
-        if key in self.reported:
-            return
-        self.reported.add(key)
-        self.reporter.add(Diagnostic(code, message, filename, span, hint, tuple(related)))
+        self.reporter.add_once(Diagnostic(code, message, filename, span, hint, tuple(related)))
 
-    def report_error(self, frame: Frame, err: EvalError) -> None:
+    def report_error(self, frame: Frame, err: SourceError) -> None:
         self.report(frame.file.display, err.code, err.message, err.span, err.hint, err.related + call_sites(frame))
 
     def warn(self, frame: Frame, code: str, message: str, span: n.Span, hint=None) -> None:
@@ -124,19 +74,14 @@ class Evaluator:
 
     def auto_name(self, cls: str) -> str:
         """The name Keras would give the next unnamed instance of CLS."""
-        from .layers import snake_case
-
-        prefix = snake_case(cls)
-        count = self.uids.get(prefix, 0)
-        self.uids[prefix] = count + 1
-        return prefix if count == 0 else f"{prefix}_{count}"
+        return self.names.next(snake_case(cls))
 
     def step(self, span: n.Span) -> None:
         self.steps += 1
         if self.steps > self.limits.max_steps:
             where = self.current_loop.span if self.current_loop is not None else span
-            raise EvalError(
-                "KD405",
+            raise SourceError(
+                codes.LOOP_TOO_LONG,
                 f"evaluation stopped after {self.limits.max_steps:,} steps"
                 + (" in this loop" if self.current_loop is not None else ""),
                 where,
@@ -148,7 +93,7 @@ class Evaluator:
     def evaluate_model(self, file, model: n.ModelDef, params: dict, input_shapes=None) -> ModelGraph:
         """Run MODEL's body with PARAMS and return its graph."""
         graph = ModelGraph(model.name, dict(params))
-        frame = Frame(file, model, scope_of(model), graph, dict(params), model_naming(file, model), input_shapes)
+        frame = Frame(file, model, scope_of(file, model), graph, dict(params), model_naming(file, model), input_shapes)
         errors_before = self.error_events
         self.active.append(model)
         try:
@@ -158,7 +103,7 @@ class Evaluator:
         finally:
             self.active.pop()
             graph.complete = self.error_events == errors_before
-        self.layers.finish_model(self, frame)
+        model_checks.finish_model(self, frame)
         return graph
 
     # ----------------------------------------------------------- statements
@@ -171,17 +116,17 @@ class Evaluator:
         self.step(stmt.span)
         try:
             self._statement_handlers[type(stmt)](self, frame, stmt)
-        except EvalError as err:
+        except SourceError as err:
             self.report_error(frame, err)
             self.poison(frame, stmt)
-            if err.code in ("KD405", "KD406"):
+            if err.code in (codes.LOOP_TOO_LONG, codes.GRAPH_TOO_LARGE):
                 raise StopEvaluation() from None
             if isinstance(stmt, n.Return):
                 raise _Return(POISON) from None  # it did return; its value failed
 
     def poison(self, frame: Frame, stmt) -> None:
         """Bind every name STMT would bind to POISON."""
-        from .scope import bindings
+        from ..semantics.scope import bindings
 
         for name in bindings([stmt]):
             frame.env[name.id] = POISON
@@ -189,7 +134,7 @@ class Evaluator:
     def _assign(self, frame: Frame, stmt: n.Assign) -> None:
         value = self.eval(frame, stmt.value)
         if stmt.annotation is not None:
-            value = self.layers.annotate(self, frame, value, stmt.annotation, stmt.targets[0])
+            value = model_io.annotate(self, frame, value, stmt.annotation, stmt.targets[0])
         self.bind_targets(frame, stmt.targets, value, stmt.unpack, stmt.span)
 
     def bind_targets(self, frame: Frame, targets: list, value, unpack: bool, span: n.Span) -> None:
@@ -203,15 +148,15 @@ class Evaluator:
         if isinstance(value, (range,)):
             value = tuple(value)
         if not isinstance(value, (tuple, list)):
-            raise EvalError("KD403", f"cannot unpack {kind_name(value)} ({show(value)}) into {len(targets)} names", span)
+            raise SourceError(codes.OUT_OF_RANGE, f"cannot unpack {kind_name(value)} ({show(value)}) into {len(targets)} names", span)
         if len(value) != len(targets):
-            raise EvalError("KD403", f"expected {len(targets)} values to unpack, received {len(value)}: {show(value)}", span)
+            raise SourceError(codes.OUT_OF_RANGE, f"expected {len(targets)} values to unpack, received {len(value)}: {show(value)}", span)
         for target, item in zip(targets, value):
             self.bind(frame, target, item)
 
     def bind(self, frame: Frame, target: n.Name, value) -> None:
         if _is_ref(value):
-            raise EvalError("KD400", f"`{target.id}` cannot hold {_ref_kind(value)}; call it instead", target.span)
+            raise SourceError(codes.WRONG_KIND, f"`{target.id}` cannot hold {_ref_kind(value)}; call it instead", target.span)
         if isinstance(value, Tensor) and not value.label:
             value.label = target.id
         if isinstance(value, Instance) and value.bound_to is None:
@@ -224,9 +169,9 @@ class Evaluator:
         if target is POISON or flag is POISON:
             return
         if not isinstance(target, Instance) or target.kind == "op":
-            raise EvalError("KD400", f"`.trainable` needs a layer or model instance; `{stmt.target.id}` is {kind_name(target)}", stmt.target.span)
+            raise SourceError(codes.WRONG_KIND, f"`.trainable` needs a layer or model instance; `{stmt.target.id}` is {kind_name(target)}", stmt.target.span)
         if not isinstance(flag, bool):
-            raise EvalError("KD400", f"`.trainable` takes True or False; received {show(flag)}", stmt.value.span)
+            raise SourceError(codes.WRONG_KIND, f"`.trainable` takes True or False; received {show(flag)}", stmt.value.span)
         target.trainable = flag
         target.touched = True
 
@@ -234,12 +179,12 @@ class Evaluator:
         if stmt.value is not None:
             value = self.eval(frame, stmt.value)
             if stmt.annotation is not None:
-                value = self.layers.annotate(self, frame, value, stmt.annotation, stmt.names[0])
+                value = model_io.annotate(self, frame, value, stmt.annotation, stmt.names[0])
             self.bind(frame, stmt.names[0], value)
         decisions = frame.naming.outputs.get(id(stmt), []) if frame.naming else []
         for name_node, (name, identity) in zip(stmt.names, decisions):
             value = self.eval(frame, name_node)
-            self.layers.add_output(self, frame, name_node, name, value, identity)
+            model_io.add_output(self, frame, name_node, name, value, identity)
 
     def _return(self, frame: Frame, stmt: n.Return) -> None:
         values = [self.eval(frame, v) for v in stmt.values]
@@ -266,10 +211,10 @@ class Evaluator:
         if isinstance(iterable, dict):
             iterable = list(iterable)
         if not isinstance(iterable, (tuple, list, str, range)):
-            raise EvalError("KD400", f"`for` needs a tuple, list, range or string; received {kind_name(iterable)} ({show(iterable)})", stmt.iterable.span)
+            raise SourceError(codes.WRONG_KIND, f"`for` needs a tuple, list, range or string; received {kind_name(iterable)} ({show(iterable)})", stmt.iterable.span)
         if len(iterable) > self.limits.max_iterations:
-            raise EvalError(
-                "KD405",
+            raise SourceError(
+                codes.LOOP_TOO_LONG,
                 f"this loop would run {len(iterable):,} times (limit {self.limits.max_iterations:,})",
                 stmt.span,
                 "raise the limit with --max-iterations",
@@ -290,7 +235,7 @@ class Evaluator:
 
     def truth(self, value, span: n.Span, what: str = "a condition") -> bool:
         if isinstance(value, (Tensor, Instance)):
-            raise EvalError("KD400", f"{what} needs a constant; received {kind_name(value)} ({show(value)})", span)
+            raise SourceError(codes.WRONG_KIND, f"{what} needs a constant; received {kind_name(value)} ({show(value)})", span)
         try:
             return consts.truth(value, what)
         except consts.ConstError as err:
@@ -299,12 +244,10 @@ class Evaluator:
     def _expr_stmt(self, frame: Frame, stmt: n.ExprStmt) -> None:
         value = self.eval(frame, stmt.value)
         if value is not POISON:
-            self.warn(frame, "KD905", f"the value of this expression ({kind_name(value)}) is not used", stmt.span,
+            self.warn(frame, codes.VALUE_DROPPED, f"the value of this expression ({kind_name(value)}) is not used", stmt.span,
                       "bind it to a name, return it or output it")
 
     def _compile(self, frame: Frame, stmt: n.CompileStmt) -> None:
-        from .compile_settings import evaluate_compile
-
         evaluate_compile(self, frame, stmt)
 
     _statement_handlers = {
@@ -329,12 +272,12 @@ class Evaluator:
             try:
                 return frame.env[name]
             except KeyError:
-                raise EvalError("KD201", f"`{name}` is used before it is bound", expr.span,
+                raise SourceError(codes.USED_BEFORE_BOUND, f"`{name}` is used before it is bound", expr.span,
                                 f"`{name}` is bound later in this body, so it is local everywhere in it") from None
         ref = resolve_global(frame.file, name)
         if ref is None:
             hint = suggest(name, [*frame.env, *frame.scope.names], global_names(frame.file))
-            raise EvalError("KD200", f"`{name}` is not defined", expr.span, hint)
+            raise SourceError(codes.UNDEFINED_NAME, f"`{name}` is not defined", expr.span, hint)
         return ref
 
     def _constant(self, frame: Frame, expr: n.Constant):
@@ -356,7 +299,7 @@ class Evaluator:
             except consts.ConstError as err:
                 raise consts_error(err, entry.key.span) from None
             except TypeError:
-                raise EvalError("KD402", f"a dict key must be a string or number; received {show(key)}", entry.key.span) from None
+                raise SourceError(codes.INVALID_CONSTANT_OPERATION, f"a dict key must be a string or number; received {show(key)}", entry.key.span) from None
             out[key] = self.eval(frame, entry.value)
         return out
 
@@ -365,9 +308,9 @@ class Evaluator:
         if operand is POISON:
             return POISON
         if isinstance(operand, Tensor) and expr.op != "not":
-            return self.layers.tensor_op(self, frame, "neg" if expr.op == "-" else "pos", operand, None, expr.span)
+            return tensor_ops.tensor_op(self, frame, "neg" if expr.op == "-" else "pos", operand, None, expr.span)
         if isinstance(operand, Tensor):
-            raise EvalError("KD400", f"`not` needs a constant; received {show(operand)}", expr.span)
+            raise SourceError(codes.WRONG_KIND, f"`not` needs a constant; received {show(operand)}", expr.span)
         return self._const(lambda: consts.unary(expr.op, operand), expr.span)
 
     def _binop(self, frame: Frame, expr: n.BinOp):
@@ -376,7 +319,7 @@ class Evaluator:
         if left is POISON or right is POISON:
             return POISON
         if isinstance(left, Tensor) or isinstance(right, Tensor):
-            return self.layers.tensor_op(self, frame, expr.op, left, right, expr.span)
+            return tensor_ops.tensor_op(self, frame, expr.op, left, right, expr.span)
         return self._const(lambda: consts.binary(expr.op, left, right, self.limits), expr.span)
 
     def _boolop(self, frame: Frame, expr: n.BoolOp):
@@ -424,10 +367,10 @@ class Evaluator:
         if value is POISON:
             return POISON
         if expr.attr == "shape" and isinstance(value, Tensor):
-            return self.layers.shape_of(value, _label(expr.value) or value.label or "tensor", expr.span)
+            return model_io.shape_of(value, _label(expr.value) or value.label or "tensor", expr.span)
         if expr.attr == "shape":
-            raise EvalError("KD400", f"`.shape` needs a tensor; received {kind_name(value)} ({show(value)})", expr.span)
-        raise EvalError("KD407", f"kd knows no attribute `{expr.attr}` here", expr.attr_span,
+            raise SourceError(codes.WRONG_KIND, f"`.shape` needs a tensor; received {kind_name(value)} ({show(value)})", expr.span)
+        raise SourceError(codes.UNKNOWN_ATTRIBUTE, f"kd knows no attribute `{expr.attr}` here", expr.attr_span,
                         "only `x.shape` (and `NAME.trainable = ...` as a statement) are available")
 
     def _chain(self, frame: Frame, expr: n.Chain):
@@ -437,7 +380,7 @@ class Evaluator:
             if value is POISON:
                 return POISON
             if not isinstance(value, Tensor):
-                raise EvalError("KD400", f"each step of a chain must give one tensor; this gives {kind_name(value)} ({show(value)})",
+                raise SourceError(codes.WRONG_KIND, f"each step of a chain must give one tensor; this gives {kind_name(value)} ({show(value)})",
                                 step.span)
             value = self.chain_step(frame, step, value, name)
             name = ""
@@ -454,12 +397,12 @@ class Evaluator:
         if callee is POISON:
             return POISON
         if isinstance(callee, Instance):
-            return self.layers.apply(self, frame, callee, [value], {}, step.span, (name,))
+            return instances.apply(self, frame, callee, [value], {}, step.span, (name,))
         what = _ref_kind(callee) if _is_ref(callee) else kind_name(callee)
         hint = None
         if isinstance(callee, (LayerRef, AppRef, CustomRef)) and isinstance(step, n.Name):
             hint = f"write `{step.id}(...)` to construct the layer"
-        raise EvalError("KD400", f"a chain step must be a layer, a model or a block call; this is {what}", step.span, hint)
+        raise SourceError(codes.WRONG_KIND, f"a chain step must be a layer, a model or a block call; this is {what}", step.span, hint)
 
     def _const(self, compute, span: n.Span):
         try:
@@ -484,27 +427,27 @@ class Evaluator:
             if _poisoned(args, kwargs):
                 return POISON
             names = tuple(_label(a) for a in expr.args)
-            return self.layers.apply(self, frame, callee, args, kwargs, expr.span, names)
-        raise EvalError("KD400", f"{kind_name(callee)} cannot be called ({show(callee)})", func.span,
+            return instances.apply(self, frame, callee, args, kwargs, expr.span, names)
+        raise SourceError(codes.WRONG_KIND, f"{kind_name(callee)} cannot be called ({show(callee)})", func.span,
                         "only layers, models, blocks and builtins can be called")
 
     def _call_ref(self, frame: Frame, ref, expr: n.Call):
         if isinstance(ref, DefRef):
             if ref.is_model:
-                return self.layers.construct_model(self, frame, ref, expr)
+                return instances.construct_model(self, frame, ref, expr)
             return self.call_block(frame, ref, expr)
         if isinstance(ref, BuiltinRef):
             args, kwargs = self.eval_arguments(frame, expr)
             if kwargs:
-                raise EvalError("KD402", f"`{ref.name}` takes no keyword arguments", expr.keywords[0].span)
+                raise SourceError(codes.INVALID_CONSTANT_OPERATION, f"`{ref.name}` takes no keyword arguments", expr.keywords[0].span)
             if _poisoned(args, {}):
                 return POISON
             return self._const(lambda: consts.call_builtin(ref.name, args, self.limits), expr.span)
         if isinstance(ref, InputRef):
-            return self.layers.make_input(self, frame, expr)
+            return model_io.make_input(self, frame, expr)
         if isinstance(ref, MergeRef):
-            return self.layers.merge(self, frame, ref, expr)
-        return self.layers.construct(self, frame, ref, expr)
+            return instances.merge(self, frame, ref, expr)
+        return instances.construct(self, frame, ref, expr)
 
     def eval_arguments(self, frame: Frame, expr: n.Call):
         args = [self.eval(frame, a) for a in expr.args]
@@ -517,9 +460,9 @@ class Evaluator:
         """Run a block with the call's arguments; CHAINED is the value a chain fills in first."""
         block = ref.definition
         if block in self.active:
-            raise EvalError("KD203", f"block `{block.name}` calls itself (recursion is not allowed)", expr.span)
+            raise SourceError(codes.RECURSION, f"block `{block.name}` calls itself (recursion is not allowed)", expr.span)
         if len(self.active) > self.limits.max_depth:
-            raise EvalError("KD102", f"block calls nested more than {self.limits.max_depth} deep", expr.span,
+            raise SourceError(codes.TOO_DEEP, f"block calls nested more than {self.limits.max_depth} deep", expr.span,
                             "raise the limit with --max-depth")
         args, kwargs = self.eval_arguments(frame, expr)
         if chained is not None:
@@ -527,7 +470,7 @@ class Evaluator:
         if _poisoned(args, kwargs):
             return POISON
         env = self.bind_params(ref, block.params, args, kwargs, expr, f"block `{block.name}`")
-        inner = Frame(ref.file, block, scope_of(block), frame.graph, env, caller=frame, call_span=expr.span)
+        inner = Frame(ref.file, block, scope_of(ref.file, block), frame.graph, env, caller=frame, call_span=expr.span)
         self.active.append(block)
         try:
             self.run_body(inner, block.body)
@@ -535,31 +478,31 @@ class Evaluator:
             return ret.value
         finally:
             self.active.pop()
-        raise EvalError("KD212", f"block `{block.name}` ended without returning a value", expr.span,
+        raise SourceError(codes.NO_RETURN_VALUE, f"block `{block.name}` ended without returning a value", expr.span,
                         "end the block with `return VALUE`")
 
     def bind_params(self, ref: DefRef, params: list, args: list, kwargs: dict, expr: n.Call, what: str) -> dict:
         """Match call arguments to a block's or model's parameters."""
         names = [p.name for p in params]
         if len(args) > len(names):
-            raise EvalError("KD211", f"{what} takes {len(names)} arguments; received {len(args)}", expr.span)
+            raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"{what} takes {len(names)} arguments; received {len(args)}", expr.span)
         env = dict(zip(names, args))
         for key, value in kwargs.items():
             if key not in names:
-                raise EvalError("KD211", f"{what} has no parameter `{key}`", _keyword_span(expr, key), suggest(key, names))
+                raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"{what} has no parameter `{key}`", _keyword_span(expr, key), suggest(key, names))
             if key in env:
-                raise EvalError("KD211", f"{what} received `{key}` twice", _keyword_span(expr, key))
+                raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"{what} received `{key}` twice", _keyword_span(expr, key))
             env[key] = value
         for param in params:
             if param.name not in env:
                 if param.default is None:
-                    raise EvalError("KD211", f"{what} needs a value for `{param.name}`", expr.span)
+                    raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"{what} needs a value for `{param.name}`", expr.span)
                 env[param.name] = self.default_value(ref.file, param)
         return env
 
     def default_value(self, file, param: n.Param):
         """A parameter's default, evaluated with file-level names only."""
-        frame = Frame(file, None, _EMPTY_SCOPE, ModelGraph("", {}))
+        frame = Frame(file, None, EMPTY_SCOPE, ModelGraph("", {}))
         return self.eval(frame, param.default)
 
     _expr_handlers = {
@@ -578,25 +521,6 @@ class Evaluator:
         n.Chain: _chain,
         n.Call: _call,
     }
-
-
-class _EmptyScope:
-    names: frozenset = frozenset()
-
-    def is_local(self, name: str) -> bool:
-        return False
-
-
-_EMPTY_SCOPE = _EmptyScope()
-
-
-def call_sites(frame: Frame, most: int = 4) -> tuple:
-    """Notes naming the block calls that led to FRAME, innermost first."""
-    notes = []
-    while frame.caller is not None and len(notes) < most:
-        notes.append(Related(f"in block `{frame.definition.name}`, called here", frame.call_span, frame.caller.file.display))
-        frame = frame.caller
-    return tuple(notes)
 
 
 def _keyword_span(expr: n.Call, key: str) -> n.Span:
@@ -628,8 +552,8 @@ def _ref_kind(ref) -> str:
     return f"the builtin `{ref.name}`"
 
 
-def consts_error(err: consts.ConstError, span: n.Span) -> EvalError:
-    return EvalError(err.code, err.message, span, err.hint)
+def consts_error(err: consts.ConstError, span: n.Span) -> SourceError:
+    return SourceError(err.code, err.message, span, err.hint)
 
 
 def _is_constant(value) -> bool:
@@ -640,16 +564,16 @@ def _is_constant(value) -> bool:
 
 def evaluate_constant(expr):
     """The value of a constant expression outside any file (a --param value).
-    Raises EvalError when it is not a constant kd can compute."""
-    from .limits import DEFAULT_LIMITS
-    from .program import Program, SourceFile
+    Raises SourceError when it is not a constant kd can compute."""
+    from ..limits import DEFAULT_LIMITS
+    from ..semantics.program import Program, SourceFile
 
     file = SourceFile(n.Module([]), None, "<command line>")
     ev = Evaluator(Program(file, [file]), DEFAULT_LIMITS, Reporter())
-    frame = Frame(file, None, _EMPTY_SCOPE, ModelGraph("", {}))
+    frame = Frame(file, None, EMPTY_SCOPE, ModelGraph("", {}))
     value = ev.eval(frame, expr)
     if isinstance(value, range):
         value = tuple(value)
     if not _is_constant(value):
-        raise EvalError("KD400", f"a parameter value must be a constant; received {kind_name(value)}", expr.span)
+        raise SourceError(codes.WRONG_KIND, f"a parameter value must be a constant; received {kind_name(value)}", expr.span)
     return value

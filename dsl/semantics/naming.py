@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import nodes as n
-from .scope import AppRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, resolve_global, scope_of
+from ..syntax import tree as n
+from .scope import AppRef, DefRef, InputRef, LayerRef, MergeRef, bindings, resolve_global, scope_of
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ModelNaming:
     rebound_after: dict = field(default_factory=dict)
 
 
-def _has_name_kw(call: n.Call) -> bool:
+def has_name_keyword(call: n.Call) -> bool:
     return any(k.name == "name" for k in call.keywords)
 
 
@@ -79,6 +79,18 @@ def is_input_call(file, scope, expr) -> bool:
     )
 
 
+def input_statements(file, model: n.ModelDef) -> list:
+    """The statements that declare MODEL's inputs, in order: `x = Input(...)`
+    at the top level of its body, one name bound.  The one place that decides
+    what an input declaration is (for the checks, naming and the generator)."""
+    scope = scope_of(file, model)
+    return [
+        stmt for stmt in model.body
+        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and not stmt.unpack
+        and is_input_call(file, scope, stmt.value)
+    ]
+
+
 def _binds(stmt, name: str) -> bool:
     if isinstance(stmt, (n.For, n.If)):
         inner = [b for body in _bodies(stmt) for b in bindings(body)]
@@ -113,7 +125,7 @@ def _name_output(file, scope, naming, expr, name) -> bool:
     call = producer_call(file, scope, expr) if expr is not None else None
     if call is None:
         return False
-    if _has_name_kw(call):
+    if has_name_keyword(call):
         return True  # an explicit name= wins: the output takes the layer's name
     if id(call) in naming.implicit:
         return False  # already named after another output
@@ -123,13 +135,13 @@ def _name_output(file, scope, naming, expr, name) -> bool:
 
 def model_naming(file, model: n.ModelDef) -> ModelNaming:
     """Decide the names of MODEL's inputs and outputs."""
-    scope = scope_of(model)
+    scope = scope_of(file, model)
     naming = ModelNaming()
     body = model.body
+    for stmt in input_statements(file, model):
+        if not has_name_keyword(stmt.value):
+            naming.implicit[id(stmt.value)] = stmt.targets[0].id
     for index, stmt in enumerate(body):
-        if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and is_input_call(file, scope, stmt.value):
-            if not _has_name_kw(stmt.value):
-                naming.implicit[id(stmt.value)] = stmt.targets[0].id
         if not isinstance(stmt, n.Output):
             continue
         decisions = []

@@ -16,8 +16,6 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Names every generated module uses at its top level.
 MODULE_RESERVED = frozenset({"keras", "layers", "CUSTOM_OBJECTS"})
-# Builtins kd can call; reserved so a kd name never hides one the module uses.
-BUILTINS = frozenset({"range", "len", "str", "int", "float", "min", "max", "abs"})
 
 
 def is_identifier(name: str) -> bool:

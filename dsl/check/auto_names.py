@@ -1,0 +1,40 @@
+"""The automatic names Keras gives to unnamed layers and operations."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+
+def snake_case(name: str) -> str:
+    """Keras's automatic-name prefix of a class: Conv2D -> conv2d."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class AutoNames:
+    """Keras's counters of automatic names: the first unnamed Dense is
+    `dense`, the next `dense_1`, ... (one count per prefix, per session)."""
+
+    def __init__(self) -> None:
+        self.counts: dict = {}
+
+    def next(self, prefix: str) -> str:
+        """The automatic name of the next unnamed object with PREFIX."""
+        count = self.counts.get(prefix, 0)
+        self.counts[prefix] = count + 1
+        return prefix if count == 0 else f"{prefix}_{count}"
+
+    def reset(self) -> None:
+        """Start counting afresh, as a new Keras session does."""
+        self.counts = {}
+
+    @contextmanager
+    def apart(self):
+        """Count from zero inside the block, then resume the outer counts."""
+        saved, self.counts = self.counts, {}
+        try:
+            yield
+        finally:
+            self.counts = saved
