@@ -146,6 +146,13 @@ class ClassInfo:
     signature: Signature
     call: Optional[Signature] = None
     extra_kwargs: tuple[str, ...] = ()
+    class_name: str = ""  # the class's own __name__, when it differs from canonical
+
+    @property
+    def keras_class(self) -> str:
+        """The class name Keras shows (in summaries) and numbers automatic
+        names by: `GroupQueryAttention` is exported for `GroupedQueryAttention`."""
+        return self.class_name or self.canonical
 
     @property
     def is_alias(self) -> bool:
@@ -199,6 +206,7 @@ class ApplicationInfo:
     square_sizes: Optional[tuple[int, ...]]
     has_name: bool
     graph_file: str
+    name_template: Optional[str] = None  # how Keras names the model by default, when that depends on the arguments
 
     def param(self, name: str) -> Optional[Param]:
         """The parameter called ``name``, or None."""
@@ -268,6 +276,11 @@ class ApplicationGraph:
     def outputs(self, variant: str = "top", unknown_size: bool = False) -> list:
         """References to the variant's output tensors."""
         return self._section(unknown_size)["variants"][variant]["outputs"]
+
+    def names_used(self, variant: str = "top", unknown_size: bool = False) -> dict:
+        """The automatic names (prefix -> count) building the variant uses up:
+        its unnamed layers and ops, which later unnamed layers follow."""
+        return dict(self._section(unknown_size)["variants"][variant].get("names_used", {}))
 
     def summary(self, variant: str = "top", unknown_size: bool = False) -> dict:
         """``{"output_shape": ..., "params": {...}}`` at default arguments."""
@@ -343,6 +356,15 @@ class Catalog:
         declare them (``training``)."""
         return frozenset(self.raw["call_context_args"])
 
+    def name_effects(self, class_name: str) -> tuple:
+        """(construct, first_call): the automatic-name prefixes a layer class
+        uses up besides its own, when constructed and on its first call
+        (MultiHeadAttention: ((), ("dropout", "softmax")))."""
+        raw = self.raw.get("name_effects", {}).get(self.canonical_layer(class_name) or class_name)
+        if raw is None:
+            return (), ()
+        return tuple(raw["construct"]), tuple(raw["first_call"])
+
     def merge_helper(self, name: str) -> Optional[MergeHelper]:
         """The merge helper function ``name`` (``add``, ``dot`` ...), or None."""
         raw = self.raw["merge_helpers"].get(name)
@@ -376,6 +398,7 @@ class Catalog:
             signature=_signature(raw),
             call=_signature(raw["call"]) if layer else None,
             extra_kwargs=tuple(raw.get("extra_kwargs", ())),
+            class_name=raw.get("class_name", ""),
         )
 
     # -- initializers, losses, ... -------------------------------------------
@@ -541,6 +564,7 @@ class Catalog:
             square_sizes=None if squares is None else tuple(squares),
             has_name=raw["has_name"],
             graph_file=raw["graph"],
+            name_template=raw.get("name_template"),
         )
 
     def application_names(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import catalog as kcat
 from .check.values import Tensor, format_shape
 
 _DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
@@ -35,10 +36,11 @@ def instance_counts(inst) -> Counts:
 
 
 def graph_counts(graph) -> Counts:
-    """Totals of a model graph, as Keras's count_params() and summary give them."""
+    """Totals of a model graph, as Keras's count_params() and summary give
+    them: over the layers between the inputs and the outputs only."""
     total = Counts()
     unknown = []
-    for inst in graph.layer_instances():
+    for inst in graph.model_layers():
         counts = instance_counts(inst)
         total.trainable += counts.trainable
         total.non_trainable += counts.non_trainable
@@ -89,15 +91,21 @@ def _rows(graph) -> list:
     for op in keras_order(graph):
         if isinstance(op, InputSpec):
             rows.append((f"{op.name} (InputLayer)", format_shape(op.tensor.shape), "0", "-"))
-        elif op.kind != "op":
+        else:
             counts = instance_counts(op)
             params = "?" if counts.unknown else f"{counts.total:,}"
-            rows.append((f"{op.name} ({_type_name(op)})", _output_shape(op), params, _connected(op)))
+            rows.append((f"{op.name} ({type_name(op)})", _output_shape(op), params, _connected(op)))
     return rows
 
 
-def _type_name(inst) -> str:
-    return "Functional" if inst.kind in ("model", "application") else inst.cls
+def type_name(inst) -> str:
+    """The class Keras shows for an instance: `Functional` for models,
+    the class's own name for layers, custom layers and operations."""
+    if inst.kind in ("model", "application"):
+        return "Functional"
+    if inst.kind == "layer":
+        return kcat.load().layer(inst.cls).keras_class
+    return inst.cls
 
 
 def _table(rows: list) -> list:
@@ -116,14 +124,17 @@ def render_graph(graph) -> str:
     """The summary of one model graph."""
     counts = graph_counts(graph)
     out = [f'Model: "{graph.name}"', *_table(_rows(graph))]
-    if counts.unknown:
-        unknown = ", ".join(counts.unknown)
-        out.append(f" Total params: at least {counts.total:,} (unknown for {unknown})")
-    else:
-        out.append(f" Total params: {counts.total:,} ({readable_size(counts.total)})")
-    out.append(f" Trainable params: {counts.trainable:,} ({readable_size(counts.trainable)})")
-    out.append(f" Non-trainable params: {counts.non_trainable:,} ({readable_size(counts.non_trainable)})")
+    for label, count in (("Total", counts.total), ("Trainable", counts.trainable), ("Non-trainable", counts.non_trainable)):
+        out.append(f" {label} params: {_total_text(count, counts.unknown)}")
     return "\n".join(out) + "\n"
+
+
+def _total_text(count: int, unknown: tuple) -> str:
+    """A total line's figure: exact, or a lower bound naming every layer
+    whose count is unknown."""
+    if unknown:
+        return f"at least {count:,} (unknown for {', '.join(unknown)})"
+    return f"{count:,} ({readable_size(count)})"
 
 
 def render_summaries(result, only=None) -> str:

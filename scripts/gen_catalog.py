@@ -187,7 +187,9 @@ def describe_classes(module, base, describe=describe_class) -> dict:
 
     An exported name is an alias when the class's own ``__name__`` is a
     different name exported by the same module (``MaxPool2D`` ->
-    ``MaxPooling2D``).
+    ``MaxPooling2D``).  A class exported only under another name records its
+    own as ``class_name`` (``GroupQueryAttention`` is ``GroupedQueryAttention``):
+    that is the name Keras shows and numbers automatic names by.
     """
     classes = public_classes(module, base)
     out = {}
@@ -197,6 +199,8 @@ def describe_classes(module, base, describe=describe_class) -> dict:
             out[name] = {"canonical": canonical}
         else:
             out[name] = describe(cls)
+            if canonical != name:
+                out[name]["class_name"] = canonical
     return out
 
 
@@ -642,6 +646,116 @@ def build_enums(layers: dict) -> dict:
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# Automatic names a layer uses up beyond its own
+# ---------------------------------------------------------------------------
+
+# Counters that never name a layer or an operation of a model.
+_NAME_COUNTERS_IGNORED = {"keras_tensor", "variable", "seed_generator", "input_layer"}
+# Inputs tried, in order, for classes _probe_input has no shape for.
+_FALLBACK_INPUTS = ((1, 4, 3), (1, 8, 8, 3), (1, 4), (1, 4, 4, 4, 3))
+_MULTI_INPUT_CALLS = {"MultiHeadAttention": 2, "GroupedQueryAttention": 2, "GroupQueryAttention": 2}
+_LIST_INPUT_CALLS = {"Attention", "AdditiveAttention", "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum",
+                     "Multiply", "Subtract", "HashedCrossing"}
+# Required arguments of the classes _probe_kwargs cannot make.
+_NAME_PROBE_ARGS = {
+    "units": 2, "activation": "relu", "num_heads": 2, "key_dim": 2, "input_dim": 5, "output_dim": 2,
+    "axes": -1, "n": 2, "dims": (2, 1), "target_shape": (-1,), "scale": 0.5, "stddev": 0.1, "groups": 1,
+    "num_bins": 4, "output_mode": "int", "num_tokens": 8, "equation": "ab,bc->ac", "output_shape": (2,),
+    "num_query_heads": 2, "num_key_value_heads": 1, "head_dim": 2, "max_boxes": 2, "bin_boundaries": [0.0, 1.0],
+}
+
+
+def _name_counts() -> dict:
+    from keras.src.backend.common import global_state
+
+    counts = global_state.get_global_attribute("object_name_uids", default={}) or {}
+    return {k: v for k, v in counts.items() if k not in _NAME_COUNTERS_IGNORED}
+
+
+def _used_names(before: dict, after: dict, own: str | None = None) -> list:
+    """The automatic-name prefixes counted up between two snapshots, one
+    entry per use, sorted (OWN, the layer's own prefix, once excepted)."""
+    used = []
+    for prefix, count in sorted(after.items()):
+        used += [prefix] * (count - before.get(prefix, 0))
+    if own in used:
+        used.remove(own)
+    return used
+
+
+def _name_probe_kwargs(cls) -> dict | None:
+    """Values for CLS's required constructor arguments, or None."""
+    kwargs = {}
+    for p in describe_signature(cls.__init__, drop_first=True)["params"]:
+        if not p["required"]:
+            continue
+        if p["name"] == "layer":
+            kwargs["layer"] = keras.layers.Dense(2) if cls.__name__ != "Bidirectional" else keras.layers.LSTM(2)
+        elif p["name"] in _PROBE_ARGS or p["name"] in _NAME_PROBE_ARGS:
+            kwargs[p["name"]] = {**_PROBE_ARGS, **_NAME_PROBE_ARGS}[p["name"]]
+        else:
+            return None
+    return kwargs
+
+
+def _call_on(layer, shape):
+    x = keras.KerasTensor(shape)
+    name = type(layer).__name__
+    if name in _MULTI_INPUT_CALLS:
+        return layer(*([x] * _MULTI_INPUT_CALLS[name]))
+    if name in _LIST_INPUT_CALLS:
+        return layer([x, x])
+    return layer(x)
+
+
+def name_effects(cls) -> dict | None:
+    """The automatic names CLS uses up besides its own: sublayers made when
+    it is constructed or on its first call (MultiHeadAttention makes a
+    Softmax and a Dropout when first called), so later unnamed layers of
+    those classes are numbered on.  None when the probe cannot build CLS."""
+    kwargs = _name_probe_kwargs(cls)
+    if kwargs is None:
+        return None
+    own = naming_prefix(cls.__name__)
+    shapes = [s for s in (_probe_input(cls, None),) if s] + list(_FALLBACK_INPUTS)
+    for shape in shapes:
+        keras.backend.clear_session()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                start = _name_counts()
+                layer = cls(**kwargs)
+                built = _name_counts()
+                _call_on(layer, shape)
+                called = _name_counts()
+        except Exception:  # noqa: BLE001 - this input does not suit the layer
+            continue
+        return {"construct": _used_names(start, built, own), "first_call": _used_names(built, called)}
+    return None
+
+
+def naming_prefix(class_name: str) -> str:
+    """Keras's automatic-name prefix of a class (keras.src.utils.naming)."""
+    from keras.src.utils.naming import to_snake_case
+
+    return to_snake_case(class_name)
+
+
+def build_name_effects(layers: dict) -> dict:
+    """Per canonical layer class, the names it uses up besides its own (only
+    classes that use any are listed)."""
+    out = {}
+    for name, entry in layers.items():
+        if "canonical" in entry:
+            continue
+        effects = name_effects(getattr(keras.layers, name))
+        if effects and (effects["construct"] or effects["first_call"]):
+            out[name] = effects
+    keras.backend.clear_session()
+    return out
+
+
 class _StopBuild(Exception):
     """Raised from the wrapped obtain_input_shape to skip building a model."""
 
@@ -727,12 +841,27 @@ def _own_min_size(fn) -> int:
     return size
 
 
+_DEFAULT_MODEL_NAME = re.compile(r"""if name is None:\s+name = f["']([^"']+)["']\s+model = Functional\(""")
+
+
+def _name_template(fn) -> str | None:
+    """The f-string an application builds its default model name with when
+    the name depends on its arguments (``mobilenetv2_{alpha:0.2f}_{rows}``),
+    or None when the default is a constant."""
+    source = inspect.getsource(inspect.getmodule(fn))
+    found = set(_DEFAULT_MODEL_NAME.findall(source))
+    if len(found) > 1:
+        raise RuntimeError(f"{fn.__name__}: several default-name templates {found}")
+    return found.pop() if found else None
+
+
 def describe_application(name: str) -> dict:
     """Signature and input-size facts of one application function."""
     fn = getattr(keras.applications, name)
     info = describe_signature(fn)
     info["module"] = fn.__module__
     info["has_name"] = any(p["name"] == "name" for p in info["params"])
+    info["name_template"] = _name_template(fn)
     seen, model = _probe_obtain_input_shape(fn)
     if model is None:
         info["input_check"] = "obtain_input_shape"
@@ -778,6 +907,7 @@ def build_catalog() -> dict:
         "activations": build_activations(),
         "applications": build_applications(),
         "enums": build_enums(layers),
+        "name_effects": build_name_effects(layers),
     }
     catalog.update(build_registries())
     return catalog
@@ -965,6 +1095,7 @@ def build_model(name: str, **kwargs):
     with recording_correct_pad() as pads, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = fn(weights=None, **kwargs)
+    model.kd_names_used = dict(sorted(_name_counts().items()))
     records, ref = graph_records(model, pads)
     _check_pads_used(records, pads)
     model.kd_refs = {"inputs": [ref(t) for t in model.inputs], "outputs": [ref(t) for t in model.outputs]}
@@ -1098,7 +1229,8 @@ def _variant_set(name: str, shape: tuple, keys) -> dict:
                 **{k: v[1] for k, v in PARAM_PROBES.items()},
             )
             ops = _parameterise(ops, _extra_ops(base, probe), name)
-        variants[key] = {"ops": ops, "outputs": model.kd_refs["outputs"], **_model_summary(model)}
+        variants[key] = {"ops": ops, "outputs": model.kd_refs["outputs"], **_model_summary(model),
+                         "names_used": model.kd_names_used}
     first = next(iter(models.values()))
     return {
         "input_shape": list(shape),
@@ -1160,6 +1292,9 @@ def build_application(name: str) -> dict:
     the size is unknown).  ``{"param": "classes"}`` in a ``top`` config
     stands for that argument.  ``out``, ``weights``, ``output_shape`` and
     ``params`` are those at default arguments, for checking replays.
+    ``names_used`` counts the automatic names each variant's build used up
+    (unnamed layers and ops inside it), which later unnamed layers of the
+    same session are numbered after.
     """
     fn = getattr(keras.applications, name)
     shape = tuple(describe_application(name)["default_input_shape"])

@@ -51,14 +51,18 @@ def test_application_too_small_is_an_error():
 
 def test_architecture_arguments_leave_the_output_unknown():
     """The recorded graph is MobileNetV2's default architecture; another alpha
-    is not guessed: a warning, and the annotation gives the shape."""
+    is not guessed: a warning where it is applied, unless an annotation gives
+    the shape (then the annotation is the answer and there is no warning)."""
     source = """model m {
     image = Input(shape=(96, 96, 3))
-    features: (None, 3, 3, 1280) = MobileNetV2(weights=None, include_top=False, alpha=0.5)(image)
+    features = MobileNetV2(weights=None, include_top=False, alpha=0.5)(image)
     output f = features -> GlobalAveragePooling2D() -> Dense(2)
 }"""
     result = check_text(source, "m.kd")
     assert result.ok
     (warning,) = [d for d in result.diagnostics if d.code == "KD902"]
     assert "alpha=0.5" in warning.message
+    annotated = source.replace("features = ", "features: (None, 3, 3, 1280) = ")
+    result = check_text(annotated, "m.kd")
+    assert result.ok and not result.diagnostics
     assert result.graphs["m"].outputs[0].tensor.shape == (None, 2)

@@ -9,6 +9,7 @@ gives (None, 8, 8, 2048) and 20,861,480 parameters.
 
 from __future__ import annotations
 
+import string
 from typing import Optional
 
 from .. import codes
@@ -52,6 +53,30 @@ def declared_input_shape(info, args: dict, span) -> tuple:
     if include_top and None in shape:
         raise SourceError(codes.INVALID_ARGUMENT, f"`{name}` with include_top=True needs a static input_shape; received {show(shape)}", span)
     return (None,) + shape
+
+
+def default_name(info, args: dict, span) -> str:
+    """The name Keras gives the application's model when `name=` is not
+    passed: the signature's default, or, for those whose default depends on
+    the arguments, the recorded template filled in (`mobilenetv2_1.00_96`)."""
+    graph = kcat.load().application_graph(info.name)
+    param = info.param("name")
+    fallback = param.default if param is not None and isinstance(param.default, str) else graph.model_name
+    if info.name_template is None:
+        return fallback
+    shape = declared_input_shape(info, args, span)
+    rows, cols = shape[1], shape[2]
+    if args.get("weights") == "imagenet" and info.square_sizes and (rows != cols or rows not in info.square_sizes):
+        rows = info.default_size  # Keras falls back to the default size's weights
+    values = {**args, "rows": rows, "cols": cols}
+    out = []
+    for literal, field, spec, _ in string.Formatter().parse(info.name_template):
+        out.append(literal)
+        if field is not None:
+            if field not in values:
+                return fallback
+            out.append(format(values[field], spec or ""))
+    return "".join(out)
 
 
 def _variant(args: dict) -> str:
@@ -194,12 +219,15 @@ def prepare(ev, frame, inst, expr) -> None:
                      expr.span)
     shape = declared_input_shape(info, args, expr.span)
     inst.graph = {"input": TensorType(shape, "float32"), "cache": {}}
+    graph = kcat.load().application_graph(inst.cls)
+    # Building it names its unnamed layers, which later unnamed layers follow.
+    ev.names.use(graph.names_used(_variant(args), shape[1] is None and graph.has_unknown_size_graph()))
     unknown = _unreplayable(info, args)
     if unknown is not None:
-        ev.warn(frame, codes.NO_SHAPE_RULE, f"kdsl knows `{inst.cls}` with its default architecture only, not {unknown}: "
-                                "its output shape and parameters are unknown", expr.span,
-                "annotate the result, e.g. `features: (None, 7, 7, 1280) = base(x)`")
-        inst.weights, inst.params_known, inst.graph["unknown"] = None, False, True
+        # Warned about where it is applied, unless that result is annotated.
+        inst.graph["unknown"] = (f"kdsl knows `{inst.cls}` with its default architecture only, not {unknown}: "
+                                 "its output shape and parameters are unknown")
+        inst.weights, inst.params_known = None, False
         return
     try:
         outputs, weights = _replay_cached(inst, inst.graph["input"])
@@ -223,7 +251,10 @@ def apply(ev, frame, inst, args: list, kwargs: dict, span):
     if not isinstance(tensor, Tensor) or kwargs.keys() - {"training"}:
         raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"`{inst.label}` takes one image tensor", span)
     declared = inst.graph["input"]
-    if tensor.shape is None or inst.graph.get("unknown"):
+    unknown = inst.graph.get("unknown")
+    if unknown and not ev.annotating:
+        ev.warn(frame, codes.NO_SHAPE_RULE, unknown, span, "annotate the result, e.g. `features: (None, 7, 7, 1280) = base(x)`")
+    if tensor.shape is None or unknown:
         return TensorType(None), inst.weights
     if not compatible(declared.shape, tensor.shape):
         raise SourceError(codes.INCOMPATIBLE_SHAPES, f"`{inst.label}` ({inst.cls}) expects inputs of shape {format_shape(declared.shape)}; "

@@ -13,6 +13,20 @@ def snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def name_problem(name: str):
+    """Why Keras (or saving the model) refuses NAME as a layer or model
+    name, or None: Keras's Operation refuses `/` (it separates the parts of
+    a weight's path), and a lone surrogate cannot be written as UTF-8, so
+    the model could be neither summarised nor saved."""
+    if "/" in name:
+        return "cannot contain `/` (Keras separates weight paths with it)"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
 class AutoNames:
     """Keras's counters of automatic names: the first unnamed Dense is
     `dense`, the next `dense_1`, ... (one count per prefix, per session)."""
@@ -25,6 +39,13 @@ class AutoNames:
         count = self.counts.get(prefix, 0)
         self.counts[prefix] = count + 1
         return prefix if count == 0 else f"{prefix}_{count}"
+
+    def use(self, prefixes) -> None:
+        """Count up PREFIXES (an iterable, or a mapping prefix -> count): the
+        names a layer's sublayers or an application's unnamed layers take."""
+        items = prefixes.items() if hasattr(prefixes, "items") else ((p, 1) for p in prefixes)
+        for prefix, count in items:
+            self.counts[prefix] = self.counts.get(prefix, 0) + count
 
     def reset(self) -> None:
         """Start counting afresh, as a new Keras session does."""

@@ -58,6 +58,7 @@ class Evaluator:
         self.layer_count = 0
         self.current_loop: Optional[n.For] = None
         self.warned_classes: set = set()
+        self.annotating = False  # evaluating the value of an annotated statement
 
     # ------------------------------------------------------------ reporting
 
@@ -132,10 +133,20 @@ class Evaluator:
             frame.env[name.id] = POISON
 
     def _assign(self, frame: Frame, stmt: n.Assign) -> None:
-        value = self.eval(frame, stmt.value)
+        value = self.eval_annotated(frame, stmt.value, stmt.annotation)
         if stmt.annotation is not None:
             value = model_io.annotate(self, frame, value, stmt.annotation, stmt.targets[0])
         self.bind_targets(frame, stmt.targets, value, stmt.unpack, stmt.span)
+
+    def eval_annotated(self, frame: Frame, value, annotation):
+        """Evaluate a statement's VALUE; while it has an ANNOTATION, a layer
+        whose output kdsl cannot infer is not warned about: the annotation
+        is what gives its shape (KD902's hint)."""
+        outer, self.annotating = self.annotating, annotation is not None
+        try:
+            return self.eval(frame, value)
+        finally:
+            self.annotating = outer
 
     def bind_targets(self, frame: Frame, targets: list, value, unpack: bool, span: n.Span) -> None:
         if not unpack:
@@ -177,7 +188,7 @@ class Evaluator:
 
     def _output(self, frame: Frame, stmt: n.Output) -> None:
         if stmt.value is not None:
-            value = self.eval(frame, stmt.value)
+            value = self.eval_annotated(frame, stmt.value, stmt.annotation)
             if stmt.annotation is not None:
                 value = model_io.annotate(self, frame, value, stmt.annotation, stmt.names[0])
             self.bind(frame, stmt.names[0], value)
@@ -324,10 +335,10 @@ class Evaluator:
 
     def _boolop(self, frame: Frame, expr: n.BoolOp):
         value = None
-        for item in expr.values:
+        for index, item in enumerate(expr.values):
             value = self.eval(frame, item)
-            if value is POISON:
-                return POISON
+            if value is POISON or index == len(expr.values) - 1:
+                return value  # as in Python, the last operand is not tested
             truth = self.truth(value, item.span, f"`{expr.op}`")
             if (expr.op == "or") == truth:
                 return value

@@ -68,8 +68,16 @@ class ModelGraph:
     complete: bool = True  # False when an error left parts unknown
 
     def layer_instances(self) -> list:
-        """The instances Keras lists in model.layers (not arithmetic ops)."""
+        """Every layer and model instance constructed while evaluating the
+        model (not arithmetic ops, not layers wrapped by another), whether or
+        not it reaches an output."""
         return [i for i in self.instances if i.kind != "op" and not i.wrapped]
+
+    def model_layers(self) -> list:
+        """The layer and model instances of the Keras model: those between
+        its inputs and outputs (Keras's Model drops the rest), in the order
+        of `model.layers`."""
+        return [op for op in keras_order(self) if not isinstance(op, InputSpec) and op.kind != "op"]
 
 
 # ------------------------------------------------------------- Keras order

@@ -20,16 +20,25 @@ from .arguments import (
     _check_argument_types, _check_constant_args, _check_enums, _eval_constructor_args, _kw, _plain,
     base_kwargs, bind_arguments,
 )
+from .auto_names import name_problem
 from .graph import Node
 from .values import POISON, Instance, Tensor, compatible, format_shape, kind_name, show
+
+
+def check_name(name, span: n.Span) -> None:
+    """Refuse a `name=` that Keras would refuse when building the model."""
+    if not isinstance(name, str):
+        raise SourceError(codes.WRONG_KIND, f"`name` must be a string; received {show(name)}", span)
+    problem = name_problem(name)
+    if problem is not None:
+        raise SourceError(codes.INVALID_ARGUMENT, f"the name {show(name)} {problem}", span)
 
 
 def _instance_name(ev, frame, expr: n.Call, bound: dict, cls: str, default: Optional[str] = None):
     """The Keras name of a new instance: explicit, given by naming, or automatic."""
     explicit = bound.get("name")
     if explicit is not None:
-        if not isinstance(explicit, str):
-            raise SourceError(codes.WRONG_KIND, f"`name` must be a string; received {show(explicit)}", _kw(expr, "name").value.span)
+        check_name(explicit, _kw(expr, "name").value.span if has_name_keyword(expr) else expr.span)
         return explicit, True
     implicit = frame.naming.implicit.get(id(expr)) if frame.naming else None
     if implicit is not None:
@@ -46,7 +55,9 @@ def construct(ev, frame, ref, expr: n.Call):
             return POISON
         bound = dict(kwargs)
         name, explicit = _instance_name(ev, frame, expr, bound, ref.name)
-        return Instance("custom", ref.bound, {"args": args, **kwargs}, name, expr.span, frame.file.display, explicit)
+        inst = Instance("custom", ref.name, {"args": args, **kwargs}, name, expr.span, frame.file.display, explicit)
+        frame.graph.instances.append(inst)
+        return inst
     cat = kcat.load()
     if isinstance(ref, AppRef):
         info = cat.application(ref.name)
@@ -62,7 +73,8 @@ def construct(ev, frame, ref, expr: n.Call):
     _check_constant_args(bound, expr, what)
     _check_enums(info.canonical, bound, expr, what)
     _check_argument_types(info, bound, expr, what)
-    name, explicit = _instance_name(ev, frame, expr, bound, info.canonical)
+    name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
+    ev.names.use(cat.name_effects(info.canonical)[0])  # sublayers made by the constructor
     for value in bound.values():
         if isinstance(value, Instance):
             value.wrapped = True  # a sublayer of this one, not a layer of the model
@@ -84,7 +96,7 @@ def _construct_application(ev, frame, ref, info, expr: n.Call):
         span = _kw(expr, "weights").value.span if any(k.name == "weights" for k in expr.keywords) else expr.span
         ev.warn(frame, codes.WEIGHTS_DOWNLOADED, f"{what} with weights=\"imagenet\" downloads its weights when the model is built", span,
                 "pass weights=None to build it without a download")
-    name, explicit = _instance_name(ev, frame, expr, bound, ref.name, default=bound.get("name"))
+    name, explicit = _instance_name(ev, frame, expr, bound, ref.name, default=applications.default_name(info, bound, expr.span))
     explicit = explicit or has_name_keyword(expr)
     inst = Instance("application", ref.name, {k: _plain(v) for k, v in bound.items()}, name, expr.span,
                     frame.file.display, explicit)
@@ -102,8 +114,8 @@ def construct_model(ev, frame, ref, expr: n.Call):
     if any(v is POISON for v in [*args, *kwargs.values()]):
         return POISON
     name_value = kwargs.pop("name", None)
-    if name_value is not None and not isinstance(name_value, str):
-        raise SourceError(codes.WRONG_KIND, f"`name` must be a string; received {show(name_value)}", _kw(expr, "name").value.span)
+    if name_value is not None:
+        check_name(name_value, _kw(expr, "name").value.span)
     params = ev.bind_params(ref, model.params or [], args, kwargs, expr, f"model `{model.name}`")
     graph = ev.evaluate_model(ref.file, model, params)
     bound = {"name": name_value} if name_value is not None else {}
@@ -122,7 +134,7 @@ def model_weights(graph):
     if not graph.complete:
         return None
     weights = []
-    for inst in graph.layer_instances():
+    for inst in graph.model_layers():
         if inst.weights is None:
             return None
         for w in inst.weights:
@@ -138,7 +150,12 @@ def merge(ev, frame, ref, expr: n.Call):
     kwargs = {k.name: ev.eval(frame, k.value) for k in expr.keywords}
     if any(v is POISON for v in [*args, *kwargs.values()]):
         return POISON
-    tensors = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+    if len(args) == 1 and not isinstance(args[0], (list, tuple)):
+        # One argument is the list of tensors, as in Keras (`add(parts)`).
+        raise SourceError(codes.WRONG_KIND, f"`{ref.name}` takes the tensors to merge as separate arguments, "
+                          f"or one list of them; received {kind_name(args[0])} ({show(args[0])})", expr.args[0].span,
+                          f"write `{ref.name}(a, b)` or `{ref.name}(branches)` with a list")
+    tensors = list(args[0]) if len(args) == 1 else args
     for value, node in zip(tensors, expr.args if len(args) > 1 else expr.args * len(tensors)):
         if value is not POISON and not isinstance(value, Tensor):
             raise SourceError(codes.WRONG_KIND, f"`{ref.name}` merges tensors; received {kind_name(value)} ({show(value)})", node.span)
@@ -146,7 +163,7 @@ def merge(ev, frame, ref, expr: n.Call):
     what = f"`{ref.name}`"
     bound = bind_arguments(info.signature, [], kwargs, expr, what, base_kwargs())
     _check_constant_args(bound, expr, what)
-    name, explicit = _instance_name(ev, frame, expr, bound, info.canonical)
+    name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
     inst = Instance("layer", info.canonical, {k: _plain(v) for k, v in bound.items()}, name, expr.span,
                     frame.file.display, explicit)
     frame.graph.instances.append(inst)
@@ -192,7 +209,7 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
     call_kwargs = {k: _types(v) for k, v in kwargs.items()}
     rule = rules.lookup(inst.cls) if inst.kind == "layer" else None
     if rule is None:
-        if inst.kind == "layer" and inst.cls not in ev.warned_classes:
+        if inst.kind == "layer" and inst.cls not in ev.warned_classes and not ev.annotating:
             ev.warned_classes.add(inst.cls)
             ev.warn(frame, codes.NO_SHAPE_RULE, f"kdsl has no shape rule for `{inst.cls}`: its output shape is unknown", span,
                     "annotate the result, e.g. `y: (None, 64) = ...`")
@@ -233,10 +250,12 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights):
     if weights is not None:
         _check_sharing(inst, weights, args, span)
     if not inst.calls and inst.kind not in ("model", "application"):
-        # A layer builds its weights on its first call; models and
-        # applications were built when they were constructed.
+        # A layer builds its weights (and some, sublayers) on its first call;
+        # models and applications were built when they were constructed.
         inst.weights = weights
         inst.params_known = weights is not None
+        if inst.kind == "layer":
+            ev.names.use(kcat.load().name_effects(inst.cls)[1])
     node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display)
     node.outputs = _wrap(out_types, node)
     inst.calls.append(node)

@@ -74,18 +74,82 @@ def unparse(node: ast.AST) -> str:
     return ast.unparse(ast.fix_missing_locations(node))
 
 
-def _hoists_a_chain(e) -> bool:
-    """Whether translating E hoists a chain: one nested below its root, not
-    inside a conditional expression or and/or (those stay inline)."""
-    stack = [c for c in n.children(e)] if not isinstance(e, n.Chain) else list(e.steps)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (n.IfExp, n.BoolOp)):
-            continue
-        if isinstance(node, n.Chain):
-            return True
-        stack.extend(n.children(node))
-    return False
+class _Order:
+    """Where the generated Python would construct layers in another order
+    than kd does.  Keras numbers automatic names (`dense`, `dense_1`) in the
+    order objects are constructed, so the module must construct them in kd's
+    order: `x -> A -> B` as `B()(A()(x))` would construct B first."""
+
+    def __init__(self, file, scope):
+        self.file, self.scope = file, scope
+
+    def may_construct(self, e) -> bool:
+        """Whether evaluating E may construct a layer or an operation
+        (anything that takes an automatic name)."""
+        return any(isinstance(node, (n.Call, n.Chain)) or (isinstance(node, (n.BinOp, n.UnaryOp)) and _has_name(node))
+                   for node in n.walk(e))
+
+    def constructs_first(self, step) -> bool:
+        """Whether chain STEP, written inline as `STEP(value)`, constructs
+        something before the value is evaluated (a layer or model
+        constructor; not a block call, which evaluates its arguments first,
+        nor a bound instance)."""
+        if not isinstance(step, n.Call):
+            return False
+        if isinstance(step.func, n.Name) and not self.scope.is_local(step.func.id):
+            ref = resolve_global(self.file, step.func.id)
+            return not (isinstance(ref, DefRef) and not ref.is_model)
+        return True
+
+    def chain_misorders(self, chain: n.Chain) -> bool:
+        """Whether CHAIN written inline constructs out of kd's order: inline,
+        the outermost step is constructed first."""
+        source, steps = chain.steps[0], chain.steps[1:]
+        constructing = int(self.may_construct(source)) + sum(self.constructs_first(s) for s in steps)
+        return constructing > 1
+
+    def lazy_constructs(self, e, ordering: bool = False) -> bool:
+        """Whether E is a conditional expression or and/or that must become
+        `if` statements: an operand holds a chain that cannot stay inline,
+        or, when ORDERING (the statement already moves parts of itself into
+        earlier statements), an operand constructs anything."""
+        if ordering:
+            return any(self.may_construct(op) for op in _lazy_operands(e))
+        return any(self.chain_misorders(node) for op in _lazy_operands(e) for node in n.walk(op)
+                   if isinstance(node, n.Chain))
+
+    def hoists(self, e) -> bool:
+        """Whether translating E moves part of it into statements before it:
+        a chain nested below its root, or a conditional that becomes `if`
+        statements.  Then the calls before that part are hoisted too (see
+        `_keep_order`).  Operands of a conditional that stays inline are lazy
+        and hoist nothing."""
+        stack = list(e.steps) if isinstance(e, n.Chain) else [e]
+        while stack:
+            node = stack.pop()
+            if (node is not e and isinstance(node, n.Chain)) or self.lazy_constructs(node):
+                return True
+            if isinstance(node, n.IfExp):
+                stack.append(node.test)
+            elif isinstance(node, n.BoolOp):
+                stack.append(node.values[0])
+            else:
+                stack.extend(n.children(node))
+        return False
+
+
+def _has_name(e) -> bool:
+    return any(isinstance(node, n.Name) for node in n.walk(e))
+
+
+def _lazy_operands(e) -> list:
+    """The operands of a conditional expression or and/or that run only
+    when chosen ([] for other nodes)."""
+    if isinstance(e, n.IfExp):
+        return [e.body, e.orelse]
+    if isinstance(e, n.BoolOp):
+        return e.values[1:]
+    return []
 
 
 def _is_none(e) -> bool:
@@ -236,6 +300,7 @@ class _FunctionEmitter:
         self.file = file
         self.definition = definition
         self.scope = scope_of(file, definition)
+        self.order = _Order(file, self.scope)
         self.ns, params = _function_namespace(names, definition, extra_reserved)
         # kd local name -> Python name; the module's names stay usable.
         self.local = dict(params)
@@ -305,9 +370,14 @@ class _FunctionEmitter:
         return ast.UnaryOp(op, self.expr(e.operand, None, hoist))
 
     def _x_BinOp(self, e, namespace, hoist):
-        return ast.BinOp(self.expr(e.left, None, hoist), _BINOPS[e.op](), self.expr(e.right, None, hoist))
+        node = ast.BinOp(self.expr(e.left, None, hoist), _BINOPS[e.op](), self.expr(e.right, None, hoist))
+        return self._keep_order(e, node, hoist) if _has_name(e) else node
 
     def _x_BoolOp(self, e, namespace, hoist):
+        if hoist and self.order.lazy_constructs(e, self.hoist_calls):
+            temp = self.fresh("t")
+            self._lowered(e, namespace, [temp])
+            return name(temp)
         op = ast.And() if e.op == "and" else ast.Or()
         return ast.BoolOp(op, [self.expr(v, None, False) for v in e.values])
 
@@ -319,7 +389,42 @@ class _FunctionEmitter:
         ]
         return ast.Compare(self.expr(e.left, None, hoist), ops, [self.expr(c, None, hoist) for c in e.comparators])
 
+    def _lowered(self, e, namespace, targets: list) -> None:
+        """Emit a conditional expression or and/or whose operands construct
+        layers as `if` statements assigning TARGETS (Python names), so each
+        operand constructs in a statement of its own, only when it runs."""
+        if isinstance(e, n.IfExp):
+            self.emit(f"if {self.statement_expr(e.test)}:")
+            self.nested_value(e.body, namespace, targets)
+            self.emit("else:")
+            self.nested_value(e.orelse, namespace, targets)
+            return
+        first, rest = e.values[0], e.values[1:]
+        self.value_into(first, namespace, targets)
+        test = targets[0] if e.op == "and" else f"not {targets[0]}"
+        self.emit(f"if {test}:")
+        remaining = rest[0] if len(rest) == 1 else n.BoolOp(e.op, rest, e.span)
+        self.nested_value(remaining, namespace, targets)
+
+    def nested_value(self, e, namespace, targets: list) -> None:
+        self.indent += 1
+        self.value_into(e, namespace, targets)
+        self.indent -= 1
+
+    def value_into(self, e, namespace, targets: list) -> None:
+        """Emit statements that compute E into TARGETS."""
+        if isinstance(e, n.Chain):
+            self.chain_into(e, targets)
+        elif self.order.lazy_constructs(e, self.hoist_calls):
+            self._lowered(e, namespace, targets)
+        else:
+            self.emit(f"{', '.join(targets)} = {self.statement_expr(e, namespace)}")
+
     def _x_IfExp(self, e, namespace, hoist):
+        if hoist and self.order.lazy_constructs(e, self.hoist_calls):
+            temp = self.fresh("t")
+            self._lowered(e, namespace, [temp])
+            return name(temp)
         return ast.IfExp(self.expr(e.test, None, hoist), self.expr(e.body, namespace, False),
                          self.expr(e.orelse, namespace, False))
 
@@ -376,8 +481,10 @@ class _FunctionEmitter:
             params = self.names.params.get(id(ref.definition), {})
             return self.call(name(self.names.defs[id(ref.definition)]), e, hoist, first=first, rename=params)
         if isinstance(ref, MergeRef):
+            # One argument is the list of tensors itself (`concatenate(branches)`);
+            # several are the tensors, which Keras takes as one list.
             args = [self.expr(a, None, hoist) for a in e.args]
-            listed = args[0] if len(args) == 1 and isinstance(e.args[0], (n.ListExpr, n.TupleExpr)) else ast.List(args, ast.Load())
+            listed = args[0] if len(args) == 1 else ast.List(args, ast.Load())
             return ast.Call(attr("layers", ref.name), [listed], self.keywords(e, hoist))
         return self.call(self._global(e.func.id), e, hoist)
 
@@ -412,11 +519,18 @@ class _FunctionEmitter:
         Intermediate results rebind the target when that keeps the meaning,
         else go through a temporary."""
         steps = chain.steps
-        later_names = {node.id for step in steps[2:] for node in n.walk(step) if isinstance(node, n.Name)}
+        # A source that constructs layers gets a statement of its own when
+        # the first step would construct before it (`B()(A()(x))`: see _Order).
+        own_statement = self.order.may_construct(steps[0]) and len(steps) > 1 and self.order.constructs_first(steps[1])
+        read_later = steps[1:] if own_statement else steps[2:]
+        later_names = {node.id for step in read_later for node in n.walk(step) if isinstance(node, n.Name)}
         target_kd = [k for k, v in self.local.items() if v in targets]
         single = len(targets) == 1
         via = targets[0] if single and not (set(target_kd) & later_names) else self.fresh("t")
         value = self.rooted(steps[0], lambda: self.expr(steps[0]))
+        if own_statement:
+            self.emit(f"{via} = {unparse(value)}")
+            value = name(via)
         for index, step in enumerate(steps[1:], start=1):
             last = index == len(steps) - 1
             call = self.rooted(step, lambda: self.apply_step(step, value, True))
@@ -433,7 +547,7 @@ class _FunctionEmitter:
     def rooted(self, root, translate):
         """Run TRANSLATE with ROOT as the expression whose calls may be hoisted."""
         saved = self.hoist_root, self.hoist_calls
-        self.hoist_root, self.hoist_calls = root, _hoists_a_chain(root)
+        self.hoist_root, self.hoist_calls = root, self.order.hoists(root)
         try:
             return translate()
         finally:
@@ -448,11 +562,7 @@ class _FunctionEmitter:
             getattr(self, f"_s_{type(stmt).__name__}")(stmt)
 
     def assign(self, targets: list, value) -> None:
-        py_targets = [self.local[t.id] for t in targets]
-        if isinstance(value, n.Chain):
-            self.chain_into(value, py_targets)
-            return
-        self.emit(f"{', '.join(py_targets)} = {self.statement_expr(value)}")
+        self.value_into(value, None, [self.local[t.id] for t in targets])
 
     def _s_Assign(self, s: n.Assign):
         if isinstance(s.value, n.Name) and len(s.targets) == 1 and s.value.id == s.targets[0].id:

@@ -1,0 +1,196 @@
+"""Checked means it builds, exactly as Keras: one regression test per class
+of divergence found on programs nobody here wrote (issue 7).  Each program
+is checked, compiled, built with Keras, and kdsl's whole layer table (names,
+classes, order, output shapes, counts, trainable split) and totals must be
+Keras's; where the source compiles a model, it also trains one step."""
+
+from __future__ import annotations
+
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from keras_compare import assert_same_model, compile_and_build, train_one_step  # noqa: E402
+
+from dsl.compiler import check_text  # noqa: E402
+from dsl.summary import render_summaries  # noqa: E402
+
+
+def _agrees(tmp_path, source: str, model: str) -> None:
+    result, module, built = compile_and_build(source, tmp_path, model)
+    assert built is not None, [str(d.message) for d in result.diagnostics if d.is_error]
+    assert_same_model(result.graphs[model], built)
+    train_one_step(module, model, built)
+
+
+# ------------------------------------------- 1. merges of list-valued arguments
+
+LIST_MERGES = """\
+block branches(x, sizes) {
+    parts = []
+    for k in sizes {
+        parts = parts + [x -> Conv1D(4, k, padding="same", activation="relu")]
+    }
+    return parts
+}
+
+model textcnn {
+    tokens = Input(shape=(12,), dtype="int32")
+    x = tokens -> Embedding(50, 8)
+    pooled = []
+    for k in [2, 3, 4] {
+        pooled = pooled + [x -> Conv1D(4, k, activation="relu") -> GlobalMaxPooling1D()]
+    }
+    merged = concatenate(pooled)
+    fused = add(branches(x, [1, 3]))
+    extra = concatenate(branches(x, (2,)) + [x], axis=-1)
+    output label = concatenate(merged, fused -> GlobalAveragePooling1D(), extra -> GlobalMaxPooling1D())
+        -> Dense(2, activation="softmax")
+    compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+}
+"""
+
+
+def test_merges_of_lists_built_in_loops(tmp_path):
+    _agrees(tmp_path, LIST_MERGES, "textcnn")
+
+
+def test_a_merge_of_one_tensor_is_refused():
+    source = "model m {\n    x = Input(shape=(4,))\n    output y = add(x)\n}\n"
+    found = [d for d in check_text(source, "m.kd").diagnostics if d.is_error]
+    assert [(d.code, d.span.line, d.span.col) for d in found] == [("KD400", 3, 20)]
+    assert "one list" in found[0].message
+
+
+# ------------------------------------------------ 2. totals of dead branches
+
+DEAD_BRANCH = """\
+model dead {
+    x = Input(shape=(4,))
+    _probe = x -> Dense(30)
+    output y = x -> Dense(3)
+}
+"""
+
+
+def test_totals_leave_out_layers_that_reach_no_output(tmp_path):
+    _agrees(tmp_path, DEAD_BRANCH, "dead")
+    text = render_summaries(check_text(DEAD_BRANCH, "dead.kd"))
+    assert " Total params: 15 (60.00 B)" in text
+
+
+# ------------------------------------------------------ 3. automatic names
+
+NESTED_CONSTRUCTION = """\
+block head(x) {
+    return Dense(3, activation="relu")(x) -> Dense(3)
+}
+
+block pick(x, deep) {
+    return (x -> Dense(4)) if deep else (x -> Dense(5) -> Dense(6))
+}
+
+model nested {
+    x = Input(shape=(4,))
+    a = head(x)
+    b = Dense(2)(Dense(7)(x))
+    c = pick(x, False)
+    d = concatenate(Dense(5)(x) if True else x, x -> Dense(6), a, b, c)
+    output y = d -> Dense(1)
+}
+"""
+
+
+def test_names_follow_construction_order_in_one_expression(tmp_path):
+    _agrees(tmp_path, NESTED_CONSTRUCTION, "nested")
+
+
+SUBLAYERS = """\
+model attention {
+    x = Input(shape=(6, 8))
+    a = MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
+    y = a -> Dropout(0.1) -> Softmax()
+    output z = y -> GlobalAveragePooling1D() -> Dense(2)
+}
+"""
+
+
+def test_sublayers_built_on_first_call_take_their_names(tmp_path):
+    _agrees(tmp_path, SUBLAYERS, "attention")
+
+
+AFTER_APPLICATION = """\
+model after_app {
+    image = Input(shape=(71, 71, 3))
+    base = Xception(include_top=False, weights=None, input_shape=(71, 71, 3))
+    f = base(image) -> Conv2D(8, 1) -> BatchNormalization()
+    output y = add(f, f) -> GlobalAveragePooling2D() -> Dense(2)
+}
+"""
+
+
+def test_layers_after_an_application_are_numbered_after_its_own(tmp_path):
+    _agrees(tmp_path, AFTER_APPLICATION, "after_app")
+
+
+APPLICATION_NAME = """\
+model transfer {
+    image = Input(shape=(96, 96, 3))
+    base = MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights=None)
+    base.trainable = False
+    output y = base(image) -> GlobalAveragePooling2D() -> Dense(2)
+}
+"""
+
+
+def test_applications_keep_the_name_keras_gives_them(tmp_path):
+    _agrees(tmp_path, APPLICATION_NAME, "transfer")
+    graph = check_text(APPLICATION_NAME, "transfer.kd").graphs["transfer"]
+    assert [i.name for i in graph.model_layers()][0] == "mobilenetv2_1.00_96"
+
+
+# ------------------------------------------ 6. annotations silence KD902
+
+def test_an_annotated_result_needs_no_shape_rule():
+    annotated = """\
+model small {
+    image = Input(shape=(96, 96, 3))
+    features: (None, 3, 3, 1280) = MobileNetV2(input_shape=(96, 96, 3), alpha=0.5, include_top=False, weights=None)(image)
+    output y = features -> GlobalAveragePooling2D() -> Dense(2)
+}
+"""
+    assert [d.code for d in check_text(annotated, "small.kd").diagnostics] == []
+    bare = annotated.replace("features: (None, 3, 3, 1280) = ", "features = ")
+    assert [d.code for d in check_text(bare, "small.kd").diagnostics] == ["KD902"]
+
+
+# ------------------------------------------ 7. totals that cannot be exact
+
+CUSTOM = """\
+from my_project.layers import Gated
+
+model custom {
+    x = Input(shape=(4,))
+    g: (None, 4) = Gated(4)(x)
+    output y = g -> Dense(2)
+}
+"""
+
+
+def test_totals_say_at_least_and_name_every_unknown_layer():
+    text = render_summaries(check_text(CUSTOM, "custom.kd"))
+    assert "gated (Gated)" in text
+    assert " Total params: at least 10 (unknown for gated)" in text
+    assert " Trainable params: at least 10 (unknown for gated)" in text
+    assert " Non-trainable params: at least 0 (unknown for gated)" in text
+    bare = render_summaries(check_text(CUSTOM.replace("g: (None, 4) = ", "g = "), "custom.kd"))
+    assert " Total params: at least 0 (unknown for gated, y)" in bare
+
+
+# --------------------------------------------------- 9. names Keras refuses
+
+@pytest.mark.parametrize("name", ["a/b", "conv\\ud800"])
+def test_layer_names_keras_or_its_files_refuse(name):
+    source = f'model m {{\n    x = Input(shape=(4,))\n    output y = Dense(3, name="{name}")(x)\n}}\n'
+    found = [d for d in check_text(source, "m.kd").diagnostics if d.is_error]
+    assert [(d.code, d.span.line) for d in found] == [("KD303", 3)]
