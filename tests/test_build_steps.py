@@ -189,6 +189,19 @@ def test_a_tampered_cache_entry_is_compiled_again(tmp_path, writable_cache, tamp
     text, did = stats_after(models / "net.kd")
     assert did == "compiled"
     assert text == genuine
+    assert stats_after(models / "net.kd") == (genuine, "cached")  # the entry was rewritten, and is trusted
+
+
+def test_the_cache_is_trusted_under_a_group_writable_umask(tmp_path, writable_cache):
+    models = write_kd_tree(tmp_path)
+    (models / "net.kd").chmod(0o664)
+    old = os.umask(0o002)
+    try:
+        stats_after(models / "net.kd")
+    finally:
+        os.umask(old)
+    assert importer.cache_path(models / "net.kd").stat().st_mode & 0o777 == 0o644
+    assert stats_after(models / "net.kd")[1] == "cached"
 
 
 def test_a_cache_entry_with_any_byte_changed_yields_the_genuine_module_or_nothing(tmp_path, writable_cache):
@@ -503,10 +516,29 @@ def test_a_broken_kd_file_fails_the_build_with_its_diagnostics(tmp_path, name, s
     assert not list((project / "dist").glob("*.whl"))
 
 
-def test_strict_hatch_build_fails_on_a_warning(tmp_path):
-    project = copy_project("hatch_project", tmp_path)
-    path = project / "src/hatchdemo/nets/classifier.kd"
+def add_unused_binding(project: Path, source: str) -> None:
+    path = project / source
     path.write_text(path.read_text().replace("    output y", "    unused = x -> Dense(2)\n    output y"))
+
+
+def test_strict_hatch_build_fails_on_a_warning(tmp_path):
+    project = copy_project("hatch_project", tmp_path)  # its hook is configured with strict = true
+    add_unused_binding(project, "src/hatchdemo/nets/classifier.kd")
     result = build(project, "--wheel")
     assert result.returncode != 0
-    assert "warning[KD900]: `unused` is bound but never used" in result.stdout + result.stderr
+    assert "classifier.kd:6:5: warning[KD900]: `unused` is bound but never used" in result.stdout + result.stderr
+
+
+def test_setuptools_build_shows_warnings_and_fails_on_them_when_strict(tmp_path):
+    project = copy_project("setuptools_project", tmp_path)
+    add_unused_binding(project, "src/stdemo/nets/classifier.kd")
+    lenient = build(project, "--wheel")
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
+    assert "classifier.kd:6:5: warning[KD900]" in lenient.stdout + lenient.stderr
+    with open(project / "pyproject.toml", "a") as config:
+        config.write("\n[tool.distutils.build_py]\nkdsl-strict = true\n")
+    shutil.rmtree(project / "dist")
+    strict = build(project, "--wheel")
+    assert strict.returncode != 0
+    assert "classifier.kd:6:5: warning[KD900]" in strict.stdout + strict.stderr
+    assert not (project / "dist").exists() or not list((project / "dist").glob("*.whl"))

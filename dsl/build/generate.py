@@ -128,9 +128,8 @@ def report(outcomes: Iterable, stream: Optional[TextIO] = None, fmt: str = "huma
     return failed
 
 
-def require_success(outcomes: list, what: str, strict: bool) -> None:
+def require_success(outcomes: list, what: str) -> None:
     """Print the diagnostics; raise KdBuildError when any outcome failed."""
     failed = report(outcomes)
     if failed:
-        because = "errors (or warnings, in strict mode)" if strict else "errors"
-        raise KdBuildError(f"kdsl: {failed} .kd file(s) have {because}; {what} stops (see the diagnostics above)")
+        raise KdBuildError(f"kdsl: {failed} .kd file(s) failed; {what} stops (see the diagnostics above)")

@@ -45,7 +45,7 @@ class KdslBuildHook(BuildHookInterface):
         strict = self._option("strict", bool, False)
         jobs = self._jobs()
         outcomes = compile_jobs(jobs, strict)
-        require_success(outcomes, f"the {self.target_name} build", strict)
+        require_success(outcomes, f"the {self.target_name} build")
         self._staging = Path(tempfile.mkdtemp(prefix="kdsl-hatch-"))
         atexit.register(shutil.rmtree, self._staging, ignore_errors=True)  # also after a failed build
         root = Path(self.root)

@@ -38,6 +38,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -208,18 +209,35 @@ def _manifest(source: Path, body: str, files: list, shown_warnings: list) -> Opt
 
 def write_cache(cache: Path, source: Path, text: str, files: list, shown_warnings: list) -> bool:
     """Store TEXT for SOURCE; False when it was not stored (never an error)."""
-    from ..files import atomic_write
-
     body = text if text.endswith("\n") else text + "\n"
     manifest = _manifest(source, body, files, shown_warnings)
     if manifest is None:
         return False
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(cache, body + MANIFEST_PREFIX + json.dumps(manifest, ensure_ascii=True) + "\n")
+        # Python gives a .pyc its source's mode; writable by the owner only
+        # here, whatever the umask, or the entry would never be trusted.
+        mode = (source.stat().st_mode & 0o644) | 0o600
+        _write_atomically(cache, body + MANIFEST_PREFIX + json.dumps(manifest, ensure_ascii=True) + "\n", mode)
     except OSError:
         return False  # a read-only tree imports all the same, compiling each time
     return True
+
+
+def _write_atomically(path: Path, text: str, mode: int) -> None:
+    """PATH is always the old entry, or the whole new one (a rename)."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
 
 
 def _trusted_file(cache: Path) -> bool:

@@ -66,7 +66,7 @@ class build_py(_setuptools_build_py):  # noqa: N801 -- the command's name, as se
         jobs = self.kd_jobs()
         # The header names the source beside the module, as in the tree.
         outcomes = compile_jobs([Job(j.source, j.source.with_name(j.target.name), j.display) for j in jobs], strict)
-        require_success(outcomes, "build_py", strict)
+        require_success(outcomes, "build_py")
         for job, outcome in zip(jobs, outcomes):
             tree_copy = job.source.with_name(job.target.name)
             if tree_copy.exists() and not is_generated(tree_copy):
