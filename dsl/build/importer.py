@@ -92,16 +92,21 @@ class KdLoader(importlib.abc.Loader):
     def __init__(self, fullname: str, path: Path):
         self.name = fullname
         self.path = path
+        self._text: Optional[str] = None  # what the last exec_module ran
 
     def exec_module(self, module) -> None:
         text, code_filename, shown_warnings = load_module_text(self.path, self.name)
         for shown in shown_warnings:
             warnings.warn(shown, KdWarning, stacklevel=2)
+        self._text = text
         code = compile(text, code_filename, "exec", dont_inherit=True)
         exec(code, module.__dict__)  # the module kdsl generated, never text from the kd source
 
     def get_source(self, fullname: str) -> str:
-        """The generated module's text (for tracebacks and inspect)."""
+        """The generated module's text (for tracebacks and inspect): the
+        text that ran, once the module was executed."""
+        if self._text is not None:
+            return self._text
         return load_module_text(self.path, fullname)[0]
 
     def is_package(self, fullname: str) -> bool:
