@@ -27,7 +27,8 @@ STAGES = {
     "check": 5, "codegen": 5,
     "compiler": 6, "summary": 6, "session": 6,
     "api": 7, "graphview": 7, "diff": 7, "importer": 7,
-    "cli": 8, "lsp": 8, "build": 8, "autoload": 8,
+    "cli": 8, "lsp": 8, "build": 8,
+    "autoload": 9,
     "__init__": 9, "__main__": 9,
 }
 

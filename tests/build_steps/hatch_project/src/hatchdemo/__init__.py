@@ -1,0 +1,1 @@
+"""A sample package whose models are written in kd."""
