@@ -1,0 +1,35 @@
+"""The MACs of kd's arithmetic on tensors (`a + b` ... compile to
+keras.ops.add ...) and of the keras.ops calls kdsl will type."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from ..base import TensorType
+from .registry import per_example, times
+
+# One operation per output element (Python numbers broadcast for free).
+_ELEMENTWISE = frozenset(
+    {"+", "-", "*", "/", "add", "subtract", "multiply", "divide", "true_divide", "maximum", "minimum"}
+)
+
+
+def op_macs(name: str, inputs: Sequence, output: TensorType) -> Optional[int]:
+    """The MACs of one example of `name(*inputs) -> output`: for the
+    elementwise operators (+ - * / and keras.ops add, subtract, multiply,
+    divide, true_divide, maximum, minimum) one per output element; for
+    matmul, output elements * the contracted size.  None for an operation
+    kdsl does not cost or an unknown dimension."""
+    if name in _ELEMENTWISE:
+        return per_example(output.shape)
+    if name == "matmul":
+        a = inputs[0]
+        if not isinstance(a, TensorType) or a.shape is None:
+            return None
+        return times(per_example(output.shape), a.shape[-1])
+    return None
+
+
+def op_names() -> frozenset:
+    """The operation names op_macs costs."""
+    return _ELEMENTWISE | {"matmul"}
