@@ -118,6 +118,11 @@ class _Order:
         return any(self.chain_misorders(node) for op in _lazy_operands(e) for node in n.walk(op)
                    if isinstance(node, n.Chain))
 
+    def moves(self, e) -> bool:
+        """Whether E, as an operand, is moved (wholly or in part) into
+        statements before the one that uses it."""
+        return isinstance(e, n.Chain) or self.lazy_constructs(e) or self.hoists(e)
+
     def hoists(self, e) -> bool:
         """Whether translating E moves part of it into statements before it:
         a chain nested below its root, or a conditional that becomes `if`
@@ -459,8 +464,12 @@ class _FunctionEmitter:
             if isinstance(ref, BuiltinRef):
                 return node
         else:
-            # The constructor of `Dense(3)(x)` goes with its application.
-            node = self.call(self.expr(func, None, hoist and not isinstance(func, n.Call)), e, hoist)
+            # The constructor of `Dense(3)(x)` goes with its application, unless
+            # its arguments hoist parts of themselves: then it is hoisted first,
+            # so it is constructed before them, as kd evaluates it.
+            keep = hoist and (not isinstance(func, n.Call) or any(self.order.moves(a) for a in e.args)
+                              or any(self.order.moves(k.value) for k in e.keywords))
+            node = self.call(self.expr(func, None, keep), e, hoist)
         return self._keep_order(e, node, hoist)
 
     def _keep_order(self, e: n.Call, node: ast.expr, hoist: bool) -> ast.expr:
