@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
+from .core import analyze_einsum
 from .util import compute_dtype, describe, finish, format_shape, known_dim, known_rank
 
 
@@ -133,4 +134,50 @@ def attention(call: LayerCall) -> Result:
     out = TensorType(q[:-1] + (v[-1],), dtype)
     if call.call_kwargs.get("return_attention_scores", False):
         return finish(call, (out, TensorType(q[:-1] + (k[-2],), dtype)), weights)
+    return finish(call, out, weights)
+
+
+def _gqa_dense(call: LayerCall, equation: str, bias_axes, shape: tuple, out_shape: tuple, what: str) -> list:
+    """The kernel and bias of one of GroupedQueryAttention's EinsumDense
+    projections built on SHAPE (Keras builds them on whatever rank it gets)."""
+    try:
+        kernel, bias, _ = analyze_einsum(equation, bias_axes, shape, out_shape)
+    except (ValueError, IndexError) as e:
+        raise RuleError(codes.INVALID_SHAPE, f"GroupQueryAttention cannot build its {what} projection on {format_shape(shape)}: {e}") from None
+    if None in kernel or (bias is not None and None in bias):
+        raise RuleError(
+            codes.INVALID_SHAPE,
+            f"GroupQueryAttention needs a known {what} feature dimension to build its weights. Received: {format_shape(shape)}",
+            "give the input a fixed size on its last axis",
+        )
+    return [Weight("kernel", kernel)] + ([Weight("bias", bias)] if bias is not None else [])
+
+
+@rule("GroupQueryAttention")
+def group_query_attention(call: LayerCall) -> Result:
+    """GroupedQueryAttention.compute_output_spec: the query's shape (query
+    and value must share the last dimension, value and key all but the last);
+    scores (batch, num_query_heads, query.shape[1], key.shape[1]).  Weights:
+    the query, key, (gate,) value and attention_output EinsumDense layers."""
+    q, v, k = _mha_inputs(call)
+    if len(q) < 3:
+        raise RuleError(codes.WRONG_RANK, f"GroupQueryAttention expects query and value of rank 3 (batch, length, features). Received: query {format_shape(q)}")
+    if q[-1] != v[-1]:
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"The last dimension of query and value must be equal. Received: query {format_shape(q)}, value {format_shape(v)}")
+    if v[1:-1] != k[1:-1]:
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {format_shape(v)} and key {format_shape(k)}")
+    dim, hq, hkv = call.args["head_dim"], call.args["num_query_heads"], call.args["num_key_value_heads"]
+    bias = call.args.get("use_bias", True)
+    query_proj = ("bqm,muh->bquh", "uh" if bias else None, (None, hq, dim))
+    kv_proj = ("bkm,mvh->bkvh", "vh" if bias else None, (None, hkv, dim))
+    weights = _gqa_dense(call, *query_proj[:2], q, query_proj[2], "query")
+    weights += _gqa_dense(call, *kv_proj[:2], k, kv_proj[2], "key")
+    if call.args.get("use_gate", False):
+        weights += _gqa_dense(call, *query_proj[:2], q, query_proj[2], "gate")
+    weights += _gqa_dense(call, *kv_proj[:2], v, kv_proj[2], "value")
+    weights += _gqa_dense(call, "bquh,uhm->bqm", "m" if bias else None, (None, None, hq, dim), (None, q[-1]), "attention_output")
+    dtype = compute_dtype(call.args)
+    out = TensorType(q, dtype)
+    if call.call_kwargs.get("return_attention_scores", False):
+        return finish(call, (out, TensorType((q[0], hq, q[1], k[1]), dtype)), weights)
     return finish(call, out, weights)
