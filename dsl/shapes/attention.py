@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
 from .core import analyze_einsum
-from .util import compute_dtype, describe, finish, format_shape, known_dim, known_rank
+from .util import broadcast_shapes, compute_dtype, describe, finish, format_shape, known_dim, known_rank
 
 
 def _mha_inputs(call: LayerCall) -> tuple:
@@ -116,19 +116,39 @@ def _attention_weights(call: LayerCall, q: tuple) -> list:
     return weights
 
 
+def _broadcastable(*shapes) -> bool:
+    """Whether SHAPES broadcast (numpy rules, None matching anything)."""
+    out: tuple = ()
+    try:
+        for shape in shapes:
+            out = broadcast_shapes(out, shape)
+    except ValueError:
+        return False
+    return True
+
+
 @rule("Attention", "AdditiveAttention")
 def attention(call: LayerCall) -> Result:
-    """(*query[:-1], value[-1]); scores (*query[:-1], key[-2]).  Query and key
-    features must match (the scores combine them), value and key lengths too."""
+    """(*query[:-1], value[-1]); scores (*query[:-1], key[-2]), as Keras's
+    compute_output_spec, which checks no shape.  kdsl refuses only what
+    `call` cannot compute: the scores contract query and key features
+    (equal for score_mode="dot", broadcastable for "concat" and
+    AdditiveAttention), the output contracts key and value lengths, and the
+    leading (batch) axes of all three broadcast, as in ops.matmul."""
     q, v, k = _attention_inputs(call)
-    if not len(q) == len(v) == len(k) or not all(_agree(a, b) for a, b in zip(q[:-2], v[:-2])):
-        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} needs query, value and key with the same batch dimensions. Received: {format_shape(q)}, {format_shape(v)}, {format_shape(k)}")
-    if not _agree(q[-1], k[-1]) or not _agree(v[-2], k[-2]):
+    shapes = f"query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}"
+    if min(len(q), len(v), len(k)) < 2:
+        raise RuleError(codes.WRONG_RANK, f"{call.cls} needs query, value and key of rank 2 or more (batch, length, features). Received: {shapes}")
+    dot = call.cls == "Attention" and call.args.get("score_mode", "dot") == "dot"
+    features_fit = _agree(q[-1], k[-1]) if dot else _broadcastable((q[-1],), (k[-1],))
+    if not features_fit or not _agree(v[-2], k[-2]):
         raise RuleError(
             codes.INCOMPATIBLE_SHAPES,
             f"{call.cls} needs query and key with the same last dimension and value and key "
-            f"with the same length. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}",
+            f"with the same length. Received: {shapes}",
         )
+    if not _broadcastable(q[:-2], v[:-2], k[:-2]):
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} needs query, value and key whose batch dimensions broadcast. Received: {shapes}")
     weights = _attention_weights(call, q)
     dtype = compute_dtype(call.args)
     out = TensorType(q[:-1] + (v[-1],), dtype)

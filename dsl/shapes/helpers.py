@@ -16,3 +16,24 @@ def variable_dtype(value: Any) -> str:
     if isinstance(value, str) and value in _MIXED:
         return "float32"
     return compute_dtype(value)
+
+
+def check_orthogonal_dtype(call, names: tuple = ("recurrent_initializer", "kernel_initializer")) -> None:
+    """KD505 for an orthogonal initializer of bfloat16 variables: Keras's
+    Orthogonal initializer runs a QR decomposition, which TensorFlow has no
+    bfloat16 kernel for, so the layer fails to build (the RNNs' default
+    recurrent_initializer is "orthogonal")."""
+    from .. import codes
+    from .base import RuleError
+
+    if variable_dtype(call.args.get("dtype")) != "bfloat16":
+        return
+    for name in names:
+        value = call.args.get(name)
+        if isinstance(value, str) and value.lower() in ("orthogonal", "orthogonalinitializer"):
+            raise RuleError(
+                codes.INVALID_SHAPE,
+                f"{call.cls} with dtype=\"bfloat16\" cannot build its weights: {name}=\"{value}\" "
+                "needs a QR decomposition, which TensorFlow has no bfloat16 kernel for",
+                'use dtype="mixed_bfloat16" (float32 variables), or another initializer',
+            )

@@ -41,12 +41,26 @@ def axis_weight_shape(call: LayerCall, shape: tuple, axis) -> tuple:
     return tuple(known_dim(call, shape, a, "dimension on the normalized axis") for a in axes)
 
 
+def _check_axes(call: LayerCall, shape: tuple, axis) -> None:
+    """KD505 unless every axis of AXIS exists in SHAPE."""
+    for a in _axes(axis):
+        canonical_axis(call, a, len(shape), shape)
+
+
 @rule("LayerNormalization")
 def layer_normalization(call: LayerCall) -> Result:
-    """gamma (if scale) and beta (if center) over the normalized axes."""
+    """gamma (if scale or rms_scaling) and beta (if center, without
+    rms_scaling) over the normalized axes; no weights, no known sizes needed."""
     shape = known_rank(call, single_input(call))
+    # LayerNormalization.build: gamma if scale or rms_scaling, beta if center and not rms_scaling.
+    rms = call.args.get("rms_scaling", False)
+    scale, center = call.args.get("scale", True) or rms, call.args.get("center", True) and not rms
+    if not (scale or center):
+        # No weights to build: Keras checks only that the axes exist.
+        _check_axes(call, shape, call.args.get("axis", -1))
+        return finish(call, TensorType(shape, compute_dtype(call.args)))
     w = axis_weight_shape(call, shape, call.args.get("axis", -1))
-    weights = [Weight(n, w) for n, on in (("gamma", call.args.get("scale", True)), ("beta", call.args.get("center", True))) if on]
+    weights = [Weight(n, w) for n, on in (("gamma", scale), ("beta", center)) if on]
     return finish(call, TensorType(shape, compute_dtype(call.args)), weights)
 
 
