@@ -31,8 +31,8 @@ from test_shape_rules import In, L, compare_outputs, compare_weights, run_keras,
 
 from dsl.shapes import RuleError  # noqa: E402
 
-FAST = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 FLOATS = ["float32", "float16", "float64", "bfloat16"]
 LAYER_DTYPES = [None, "float32", "float16", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16"]
@@ -81,14 +81,22 @@ def agree(layer: L, inputs: list, kwargs: dict | None = None) -> None:
     compare_weights(klayer, result)
 
 
-def both(strategy, name: str):
-    """A fast and a slow test of STRATEGY (draws of (layer, inputs, kwargs))."""
+def family(strategy, kinds: list, name: str):
+    """A fast and a slow test of STRATEGY(kind), one case per kind (so that
+    every class gets its share of draws)."""
 
-    def check(case):
-        agree(*case)
+    def run(kind, how):
+        how(given(strategy(kind))(lambda case: agree(*case)))()
 
-    fast = FAST(given(strategy)(check))
-    slow = pytest.mark.slow(SLOW(given(strategy)(check)))
+    @pytest.mark.parametrize("kind", kinds)
+    def fast(kind):
+        run(kind, FAST)
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("kind", kinds)
+    def slow(kind):
+        run(kind, SLOW)
+
     fast.__name__, slow.__name__ = f"test_{name}", f"test_{name}_slow"
     return fast, slow
 
@@ -97,9 +105,8 @@ def both(strategy, name: str):
 
 
 @st.composite
-def core_cases(draw):
+def core_cases(draw, cls):
     """Dense/EinsumDense/activations/PReLU at ranks 1-5 and every float dtype."""
-    cls = draw(st.sampled_from(["Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "PReLU", "Masking", "ActivityRegularization"]))
     rank = draw(st.integers(0, 4))
     shape = [draw(dims) for _ in range(rank)]
     dtype = draw(st.sampled_from(FLOATS + ["int32", "uint8"]))
@@ -124,9 +131,8 @@ def core_cases(draw):
 
 
 @st.composite
-def embedding_cases(draw):
+def embedding_cases(draw, cls):
     """Embedding/ReversibleEmbedding on integer inputs of rank 1-4."""
-    cls = draw(st.sampled_from(["Embedding", "ReversibleEmbedding"]))
     shape = [draw(dims) for _ in range(draw(st.integers(0, 3)))]
     kw = {"dtype": draw(st.sampled_from(LAYER_DTYPES)), "mask_zero": draw(st.booleans())}
     if draw(st.booleans()):
@@ -134,8 +140,10 @@ def embedding_cases(draw):
     return L(cls, draw(st.integers(2, 20)), draw(st.integers(1, 6)), **kw), [In(*shape, dtype=draw(st.sampled_from(INTS)))], {}
 
 
-test_core, test_core_slow = both(core_cases(), "core")
-test_embedding, test_embedding_slow = both(embedding_cases(), "embedding")
+CORE_KINDS = ["Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "PReLU", "Masking", "ActivityRegularization"]
+test_core, test_core_slow = family(core_cases, CORE_KINDS, "core")
+EMBEDDING_KINDS = ["Embedding", "ReversibleEmbedding"]
+test_embedding, test_embedding_slow = family(embedding_cases, EMBEDDING_KINDS, "embedding")
 
 
 def test_embedding_float_policy():
@@ -151,9 +159,8 @@ def test_embedding_float_policy():
 
 
 @st.composite
-def normalization_cases(draw):
+def normalization_cases(draw, cls):
     """Normalization layers with one or several (negative, unsorted) axes."""
-    cls = draw(st.sampled_from(["LayerNormalization", "RMSNormalization", "UnitNormalization", "BatchNormalization", "GroupNormalization"]))
     rank = draw(st.integers(1, 4))
     shape = [draw(st.one_of(st.none(), st.integers(1, 6))) for _ in range(rank)]
     full = rank + 1
@@ -170,21 +177,22 @@ def normalization_cases(draw):
     return L(cls, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS)))], {}
 
 
-test_normalization, test_normalization_slow = both(normalization_cases(), "normalization")
+NORMALIZATION_KINDS = ["LayerNormalization", "RMSNormalization", "UnitNormalization", "BatchNormalization", "GroupNormalization"]
+test_normalization, test_normalization_slow = family(normalization_cases, NORMALIZATION_KINDS, "normalization")
 
 
 # ------------------------------------------------------------------ conv and pooling
 
 
 @st.composite
-def conv_cases(draw):
+def conv_cases(draw, kind):
     """Convolutions of every kind at their rank and one off, both formats, all float dtypes."""
-    kind = draw(st.sampled_from(["Conv", "SeparableConv", "DepthwiseConv", "ConvTranspose"]))
     n = draw(st.integers(1, 2 if kind in ("SeparableConv", "DepthwiseConv") else 3))
     cls = {"Conv": f"Conv{n}D", "SeparableConv": f"SeparableConv{n}D", "DepthwiseConv": f"DepthwiseConv{n}D", "ConvTranspose": f"Conv{n}DTranspose"}[kind]
     fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
     kernel = draw(st.integers(1, 3))
-    kw = {"data_format": fmt, "padding": draw(st.sampled_from(["valid", "same"])), "strides": draw(st.integers(1, 2)), "dtype": draw(st.sampled_from(LAYER_DTYPES))}
+    kw = {"data_format": fmt, "padding": draw(st.sampled_from(["valid", "same"])), "strides": draw(st.integers(1, 2)),
+          "dilation_rate": draw(st.integers(1, 2)), "dtype": draw(st.sampled_from(LAYER_DTYPES))}
     args = (kernel,) if kind == "DepthwiseConv" else (draw(st.integers(1, 4)), kernel)
     rank = n + 2 + draw(st.sampled_from([0, 0, 0, -1, 1]))
     shape = [draw(st.one_of(st.none(), st.integers(1, 7))) for _ in range(rank - 1)]
@@ -194,11 +202,10 @@ def conv_cases(draw):
 
 
 @st.composite
-def pooling_cases(draw):
+def pooling_cases(draw, kind):
     """Local, global and adaptive pooling at their rank and one off."""
     n = draw(st.integers(1, 3))
     fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
-    kind = draw(st.sampled_from(["MaxPooling", "AveragePooling", "GlobalMaxPooling", "GlobalAveragePooling", "AdaptiveMaxPooling", "AdaptiveAveragePooling"]))
     cls = f"{kind}{n}D"
     kw = {"data_format": fmt, "dtype": draw(st.sampled_from(LAYER_DTYPES))}
     args = ()
@@ -214,17 +221,18 @@ def pooling_cases(draw):
     return L(cls, *args, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS + ["int32"])))], {}
 
 
-test_conv, test_conv_slow = both(conv_cases(), "conv")
-test_pooling, test_pooling_slow = both(pooling_cases(), "pooling")
+CONV_KINDS = ["Conv", "SeparableConv", "DepthwiseConv", "ConvTranspose"]
+test_conv, test_conv_slow = family(conv_cases, CONV_KINDS, "conv")
+POOLING_KINDS = ["MaxPooling", "AveragePooling", "GlobalMaxPooling", "GlobalAveragePooling", "AdaptiveMaxPooling", "AdaptiveAveragePooling"]
+test_pooling, test_pooling_slow = family(pooling_cases, POOLING_KINDS, "pooling")
 
 
 # ------------------------------------------------------------------ merging
 
 
 @st.composite
-def merging_cases(draw):
+def merging_cases(draw, cls):
     """Merges of broadcastable, clashing and differently ranked shapes and mixed dtypes."""
-    cls = draw(st.sampled_from(["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]))
     count = 2 if cls in ("Subtract", "Dot") else draw(st.integers(1, 3))
     rank = draw(st.integers(1, 3))
     small = st.sampled_from([None, 1, 2, 3])
@@ -241,16 +249,16 @@ def merging_cases(draw):
     return L(cls, **kw), [inputs], {}
 
 
-test_merging, test_merging_slow = both(merging_cases(), "merging")
+MERGING_KINDS = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
+test_merging, test_merging_slow = family(merging_cases, MERGING_KINDS, "merging")
 
 
 # ------------------------------------------------------------------ reshaping
 
 
 @st.composite
-def reshaping_cases(draw):
+def reshaping_cases(draw, cls):
     """Flatten/Reshape(-1)/Permute/RepeatVector and the N-d spatial layers, any rank and dtype."""
-    cls = draw(st.sampled_from(["Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding", "Cropping", "UpSampling"]))
     rank = draw(st.integers(0, 4))
     shape = [draw(dims) for _ in range(rank)]
     kw = {"dtype": draw(st.sampled_from(LAYER_DTYPES))}
@@ -276,16 +284,16 @@ def reshaping_cases(draw):
     return L(cls, *args, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS + ["int32", "uint8"])))], {}
 
 
-test_reshaping, test_reshaping_slow = both(reshaping_cases(), "reshaping")
+RESHAPING_KINDS = ["Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding", "Cropping", "UpSampling"]
+test_reshaping, test_reshaping_slow = family(reshaping_cases, RESHAPING_KINDS, "reshaping")
 
 
 # ------------------------------------------------------------------ regularization
 
 
 @st.composite
-def regularization_cases(draw):
+def regularization_cases(draw, cls):
     """Dropout-like layers (noise_shape included) at any rank and dtype."""
-    cls = draw(st.sampled_from(["Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]))
     rank = draw(st.integers(0, 5))
     shape = [draw(dims) for _ in range(rank)]
     kw = {"dtype": draw(st.sampled_from(LAYER_DTYPES))}
@@ -296,23 +304,23 @@ def regularization_cases(draw):
     return L(cls, 0.3, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS + ["int32"])))], {}
 
 
-test_regularization, test_regularization_slow = both(regularization_cases(), "regularization")
+REGULARIZATION_KINDS = ["Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]
+test_regularization, test_regularization_slow = family(regularization_cases, REGULARIZATION_KINDS, "regularization")
 
 
 # ------------------------------------------------------------------ rnn
 
 
 @st.composite
-def rnn_cases(draw):
+def rnn_cases(draw, cls):
     """Recurrent layers on any float dtype and sequence shape, wrapped or
     not; TimeDistributed over Dense/Conv on ranks 3-5."""
-    if draw(st.booleans()):
+    if cls == "TimeDistributed":
         inner = draw(st.sampled_from([L("Dense", 3), L("Conv1D", 2, 2), L("Flatten"), L("LayerNormalization")]))
         shape = [draw(dims) for _ in range(draw(st.integers(1, 4)))]
         if len(shape) >= 2:
             shape[-1] = draw(known)
         return L("TimeDistributed", inner), [In(*shape, dtype=draw(st.sampled_from(FLOATS)))], {}
-    cls = draw(st.sampled_from(["SimpleRNN", "GRU", "LSTM"]))
     kw = {
         "return_sequences": draw(st.booleans()),
         "return_state": draw(st.booleans()),
@@ -329,7 +337,8 @@ def rnn_cases(draw):
     return layer, [In(*shape, dtype=draw(st.sampled_from(FLOATS)))], {}
 
 
-test_rnn, test_rnn_slow = both(rnn_cases(), "rnn")
+RNN_KINDS = ["SimpleRNN", "GRU", "LSTM", "TimeDistributed"]
+test_rnn, test_rnn_slow = family(rnn_cases, RNN_KINDS, "rnn")
 
 
 def test_rnn_after_masking_compatible_shapes():
@@ -349,10 +358,9 @@ def test_rnn_after_masking_compatible_shapes():
 
 
 @st.composite
-def attention_cases(draw):
+def attention_cases(draw, cls):
     """MultiHeadAttention with query rank 3 and value/key rank 3 or 4
     (attention_axes too), GroupQueryAttention, Attention and AdditiveAttention."""
-    cls = draw(st.sampled_from(["MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"]))
     dtype = st.sampled_from(FLOATS)
     feat = st.sampled_from([4, 8])
     qr, vr = draw(st.sampled_from([(3, 3), (3, 3), (3, 4), (4, 4), (4, 3), (2, 2)]))
@@ -376,17 +384,17 @@ def attention_cases(draw):
     return L(cls, **kw), [items], call_kw
 
 
-test_attention, test_attention_slow = both(attention_cases(), "attention")
+ATTENTION_KINDS = ["MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"]
+test_attention, test_attention_slow = family(attention_cases, ATTENTION_KINDS, "attention")
 
 
 # ------------------------------------------------------------------ preprocessing
 
 
 @st.composite
-def preprocessing_cases(draw):
+def preprocessing_cases(draw, family):
     """Image layers at ranks 2-5 and any dtype, Rescaling/Normalization,
     and the categorical layers on every rank they take."""
-    family = draw(st.sampled_from(["image", "rescale", "categorical"]))
     if family == "image":
         cls = draw(st.sampled_from(["RandomFlip", "RandomGrayscale", "Equalization", "RandomCrop", "Resizing", "CenterCrop", "RandomColorDegeneration", "AutoContrast", "RandomBrightness"]))
         args = {"RandomCrop": (3, 2), "Resizing": (3, 2), "CenterCrop": (3, 2), "RandomColorDegeneration": (0.2,), "RandomBrightness": (0.2,)}.get(cls, ())
@@ -418,4 +426,55 @@ def preprocessing_cases(draw):
     return layer, [In(*shape, dtype=dtype)], {}
 
 
-test_preprocessing, test_preprocessing_slow = both(preprocessing_cases(), "preprocessing")
+PREPROCESSING_KINDS = ["image", "rescale", "categorical"]
+test_preprocessing, test_preprocessing_slow = family(preprocessing_cases, PREPROCESSING_KINDS, "preprocessing")
+
+
+# ------------------------------------------------------------------ arguments in all their forms
+
+
+@st.composite
+def argument_form_cases(draw, kind):
+    """Layers whose arguments come as ints, tuples or pairs of pairs
+    (ZeroPadding, Cropping, UpSampling, Dropout noise_shape, PReLU
+    shared_axes, EinsumDense equations with ellipses, ConvLSTM)."""
+    if kind in ("ZeroPadding", "Cropping", "UpSampling"):
+        n = draw(st.integers(1, 3))
+        pair = st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)))
+        if kind == "UpSampling":
+            arg = draw(st.one_of(st.integers(1, 3), st.tuples(*[st.integers(1, 3)] * n))) if n > 1 else draw(st.integers(1, 3))
+        elif n == 1:
+            arg = draw(st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2))))
+        else:
+            arg = draw(st.one_of(st.integers(0, 2), st.tuples(*[st.integers(0, 2)] * n), st.tuples(*[pair] * n)))
+        kw = {"data_format": draw(st.sampled_from(["channels_last", "channels_first"]))} if n > 1 else {}
+        shape = [draw(st.one_of(st.none(), st.integers(1, 6))) for _ in range(n + 1)]
+        return L(f"{kind}{n}D", arg, **kw), [In(*shape)], {}
+    if kind == "EinsumDense":
+        eq, rank, out = draw(st.sampled_from([
+            ("ab,bc->ac", 1, (4,)), ("abc,cd->abd", 2, (None, 4)), ("...b,bc->...c", None, (4,)),
+            ("abc,cde->abde", 2, (None, 2, 3)), ("abc...,cd->abd...", None, (None, 3)), ("abc,bcd->ad", 2, (4,)),
+        ]))
+        rank = draw(st.integers(1, 4)) if rank is None else rank
+        shape = [draw(st.one_of(st.none(), st.integers(1, 5))) for _ in range(rank - 1)] + [draw(st.integers(1, 5))]
+        bias = draw(st.sampled_from([None, eq[-1]]))
+        return L("EinsumDense", eq, output_shape=out, bias_axes=bias if bias != "." else None), [In(*shape, dtype=draw(st.sampled_from(FLOATS)))], {}
+    if kind == "ConvLSTM":
+        n = draw(st.integers(1, 2))
+        fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
+        spatial = [draw(st.integers(2, 6)) for _ in range(n)]
+        channels = draw(st.integers(1, 3))
+        shape = [draw(dims)] + (spatial + [channels] if fmt == "channels_last" else [channels] + spatial)
+        kw = {"data_format": fmt, "padding": draw(st.sampled_from(["valid", "same"])), "return_sequences": draw(st.booleans()),
+              "return_state": draw(st.booleans()), "strides": draw(st.integers(1, 2))}
+        return L(f"ConvLSTM{n}D", 2, draw(st.integers(1, 3)), **kw), [In(*shape)], {}
+    q = In(draw(dims), draw(st.sampled_from([4, 6])))
+    v = In(draw(dims), draw(st.sampled_from([4, 6])))
+    kw = {"output_shape": draw(st.sampled_from([None, 3, (2, 2)])), "use_gate": draw(st.booleans()), "use_bias": draw(st.booleans()),
+          "value_dim": draw(st.sampled_from([None, 2]))}
+    call = {"key": In(v.shape[0], draw(st.sampled_from([4, 5])))} if draw(st.booleans()) else {}
+    return L("MultiHeadAttention", 2, 3, **kw), [q, v], call
+
+
+ARGUMENT_FORM_KINDS = ["ZeroPadding", "Cropping", "UpSampling", "EinsumDense", "ConvLSTM", "MultiHeadAttention"]
+test_argument_forms, test_argument_forms_slow = family(argument_form_cases, ARGUMENT_FORM_KINDS, "argument_forms")

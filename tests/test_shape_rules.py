@@ -270,6 +270,9 @@ CASES = [
     C(L("DepthwiseConv2D", 3), In(16, 16, 8)),
     C(L("DepthwiseConv2D", 3, depth_multiplier=2, strides=2, padding="same", data_format="channels_first"), In(8, 16, 16)),
     C(L("DepthwiseConv1D", 5, dilation_rate=2), In(30, 4)),
+    # Separable and depthwise convolutions take strides with dilation (Keras does not check, TensorFlow runs them).
+    C(L("DepthwiseConv2D", 3, strides=2, dilation_rate=2), In(16, 16, 3)),
+    C(L("SeparableConv1D", 4, 3, strides=2, dilation_rate=2), In(16, 3)),
     C(L("Conv2DTranspose", 16, 3, strides=2), In(8, 8, 32)),
     C(L("Conv2DTranspose", 16, 3, strides=2, padding="same"), In(8, 8, 32)),
     C(L("Conv2DTranspose", 16, 3, strides=2, padding="same", output_padding=1), In(8, 8, 32)),
