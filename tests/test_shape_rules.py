@@ -488,6 +488,10 @@ ERRORS = [
     E(L("MultiHeadAttention", 2, 4), [In(5, 8), In(6, 8)], "KD500", "symbolic", "key", key=In(7, 8)),
     E(L("MultiHeadAttention", 2, 4, attention_axes=2), [In(5, 6, 8), In(4, 6, 8)], "KD500", "eager", "axis 1"),
     E(L("MultiHeadAttention", 2, 4), [In(5, None), In(6, 8)], "KD505", "symbolic"),
+    # Different ranks build in Keras (it compares only value and key) but fail on the first batch.
+    E(L("MultiHeadAttention", 2, 4), [In(5, 8), In(3, 6, 8)], "KD500", "eager", "same rank"),
+    E(L("MultiHeadAttention", 2, 4), [In(4, 5, 8), In(6, 8)], "KD500", "eager", "same rank"),
+    E(L("MultiHeadAttention", 2, 4, attention_axes=(1,)), [In(3, 5, 8), In(6, 8)], "KD500", "eager", "same rank"),
     E(L("Attention"), [[In(5, 8), In(6, 4)]], "KD500", "eager", "last dimension"),
     E(L("Attention"), [[In(5, 8), In(6, 8), In(7, 8)]], "KD500", "eager"),
     E(L("PReLU"), [In(None, 3)], "KD505", "symbolic", "alpha", "(None, None, 3)"),

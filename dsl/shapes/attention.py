@@ -16,7 +16,7 @@ def _mha_inputs(call: LayerCall) -> tuple:
     query, value, key = args[0], args[1], args[2] or call.call_kwargs.get("key")
     value = value if value is not None else call.call_kwargs.get("value")
     if not isinstance(query, TensorType) or not isinstance(value, TensorType):
-        raise RuleError(codes.INVALID_SHAPE, f"MultiHeadAttention expects query and value tensors, e.g. mha(q, v). Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} expects query and value tensors, e.g. attention(q, v). Received: {describe(call.inputs)}")
     key = key if isinstance(key, TensorType) else value
     return known_rank(call, query), known_rank(call, value), known_rank(call, key)
 
@@ -41,11 +41,20 @@ def attention_axes(call: LayerCall, rank: int) -> tuple:
 
 def check_mha_shapes(call: LayerCall, q: tuple, v: tuple, k: tuple, axes: tuple) -> None:
     """KD500 when Keras's einsums would fail: value and key must agree
-    except in features, and query and value on every non-attention axis."""
-    if not len(q) == len(v) == len(k):
-        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"MultiHeadAttention needs query, value and key of the same rank. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}")
+    except in features (checked by build), and query and value on every
+    non-attention axis.  Different ranks build (Keras checks only value
+    against key) but cannot run: the dot-product einsum is built for the
+    value's rank ("Shape must be rank 4 but is rank 5 ... BTNH,BSNH->BNTS"
+    on the first batch), so kdsl refuses them here."""
     if v[1:-1] != k[1:-1]:
         raise RuleError(codes.INCOMPATIBLE_SHAPES, f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {format_shape(v)} and key {format_shape(k)}")
+    if not len(q) == len(v) == len(k):
+        raise RuleError(
+            codes.INCOMPATIBLE_SHAPES,
+            f"MultiHeadAttention needs query, value and key of the same rank: Keras builds the layer, but its "
+            f"attention einsum fails on the first batch. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}",
+            "reshape the query or the value so that both have the same rank",
+        )
     for a in range(len(q) - 1):
         if a not in axes and q[a] is not None and v[a] is not None and q[a] != v[a]:
             raise RuleError(
