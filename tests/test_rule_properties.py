@@ -401,6 +401,23 @@ def preprocessing_cases(draw, family):
         shape = [draw(st.one_of(st.none(), st.integers(1, 6))) for _ in range(draw(st.integers(1, 4)))]
         kw = {"data_format": draw(st.sampled_from(["channels_last", "channels_first"]))}
         return L(cls, *args, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS[:3] + ["uint8", "int32"])))], {}
+    if family == "audio":
+        if draw(st.booleans()):
+            shape = [draw(st.one_of(st.none(), st.integers(1, 3000)))] + ([draw(st.integers(1, 3))] if draw(st.booleans()) else [])
+            kw = {"sequence_stride": draw(st.sampled_from([64, 160, 512])), "num_mel_bins": draw(st.sampled_from([16, 128]))}
+            return L("MelSpectrogram", fft_length=512, **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS[:3])))], {}
+        fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
+        time, ch = draw(st.one_of(st.none(), st.integers(1, 400))), draw(st.integers(1, 3))
+        kw = {"mode": draw(st.sampled_from(["log", "magnitude", "psd", "real", "imag", "angle", "stft"])), "frame_length": draw(st.sampled_from([16, 64])),
+              "padding": draw(st.sampled_from(["valid", "same"])), "expand_dims": draw(st.booleans()), "data_format": fmt, "window": None}
+        shape = [time, ch] if fmt == "channels_last" else [ch, time]
+        return L("STFTSpectrogram", **kw), [In(*shape, dtype=draw(st.sampled_from(FLOATS[:3] + ["int32"])))], {}
+    if family == "spectral":
+        inner = draw(st.sampled_from([L("Dense", 3), L("Dense", 3, lora_rank=1), L("Conv1D", 2, 2), L("Embedding", 5, 2), L("EinsumDense", "ab,bc->ac", 3)]))
+        rank = draw(st.integers(1, 3))
+        shape = [draw(st.one_of(st.none(), st.integers(1, 5))) for _ in range(rank - 1)] + [draw(st.integers(1, 5))]
+        dtype = "int32" if inner.cls == "Embedding" else draw(st.sampled_from(FLOATS[:3]))
+        return L("SpectralNormalization", inner, dtype=draw(st.sampled_from(LAYER_DTYPES[:5]))), [In(*shape, dtype=dtype)], {}
     if family == "rescale":
         cls = draw(st.sampled_from(["Rescaling", "Normalization"]))
         shape = [draw(known) for _ in range(draw(st.integers(1, 3)))]
@@ -426,7 +443,7 @@ def preprocessing_cases(draw, family):
     return layer, [In(*shape, dtype=dtype)], {}
 
 
-PREPROCESSING_KINDS = ["image", "rescale", "categorical"]
+PREPROCESSING_KINDS = ["image", "rescale", "categorical", "audio", "spectral"]
 test_preprocessing, test_preprocessing_slow = family(preprocessing_cases, PREPROCESSING_KINDS, "preprocessing")
 
 
