@@ -16,6 +16,9 @@ from .base import (
 )
 from . import (  # noqa: F401  (imported to register their rules)
     attention,
+    audio,
+    augmentation,
+    categorical,
     conv,
     core,
     merging,

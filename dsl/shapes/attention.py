@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
-from .util import compute_dtype, describe, finish, format_shape, known_dim, known_rank
+from .core import analyze_einsum
+from .util import broadcast_shapes, compute_dtype, describe, finish, format_shape, known_dim, known_rank
 
 
 def _mha_inputs(call: LayerCall) -> tuple:
@@ -15,7 +16,7 @@ def _mha_inputs(call: LayerCall) -> tuple:
     query, value, key = args[0], args[1], args[2] or call.call_kwargs.get("key")
     value = value if value is not None else call.call_kwargs.get("value")
     if not isinstance(query, TensorType) or not isinstance(value, TensorType):
-        raise RuleError(codes.INVALID_SHAPE, f"MultiHeadAttention expects query and value tensors, e.g. mha(q, v). Received: {describe(call.inputs)}")
+        raise RuleError(codes.INVALID_SHAPE, f"{call.cls} expects query and value tensors, e.g. attention(q, v). Received: {describe(call.inputs)}")
     key = key if isinstance(key, TensorType) else value
     return known_rank(call, query), known_rank(call, value), known_rank(call, key)
 
@@ -40,11 +41,20 @@ def attention_axes(call: LayerCall, rank: int) -> tuple:
 
 def check_mha_shapes(call: LayerCall, q: tuple, v: tuple, k: tuple, axes: tuple) -> None:
     """KD500 when Keras's einsums would fail: value and key must agree
-    except in features, and query and value on every non-attention axis."""
-    if not len(q) == len(v) == len(k):
-        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"MultiHeadAttention needs query, value and key of the same rank. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}")
+    except in features (checked by build), and query and value on every
+    non-attention axis.  Different ranks build (Keras checks only value
+    against key) but cannot run: the dot-product einsum is built for the
+    value's rank ("Shape must be rank 4 but is rank 5 ... BTNH,BSNH->BNTS"
+    on the first batch), so kdsl refuses them here."""
     if v[1:-1] != k[1:-1]:
         raise RuleError(codes.INCOMPATIBLE_SHAPES, f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {format_shape(v)} and key {format_shape(k)}")
+    if not len(q) == len(v) == len(k):
+        raise RuleError(
+            codes.INCOMPATIBLE_SHAPES,
+            f"MultiHeadAttention needs query, value and key of the same rank: Keras builds the layer, but its "
+            f"attention einsum fails on the first batch. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}",
+            "reshape the query or the value so that both have the same rank",
+        )
     for a in range(len(q) - 1):
         if a not in axes and q[a] is not None and v[a] is not None and q[a] != v[a]:
             raise RuleError(
@@ -115,22 +125,88 @@ def _attention_weights(call: LayerCall, q: tuple) -> list:
     return weights
 
 
+def _broadcastable(*shapes) -> bool:
+    """Whether SHAPES broadcast (numpy rules, None matching anything)."""
+    out: tuple = ()
+    try:
+        for shape in shapes:
+            out = broadcast_shapes(out, shape)
+    except ValueError:
+        return False
+    return True
+
+
 @rule("Attention", "AdditiveAttention")
 def attention(call: LayerCall) -> Result:
-    """(*query[:-1], value[-1]); scores (*query[:-1], key[-2]).  Query and key
-    features must match (the scores combine them), value and key lengths too."""
+    """(*query[:-1], value[-1]); scores (*query[:-1], key[-2]), as Keras's
+    compute_output_spec, which checks no shape.  kdsl refuses only what
+    `call` cannot compute: the scores contract query and key features
+    (equal for score_mode="dot", broadcastable for "concat" and
+    AdditiveAttention), the output contracts key and value lengths, and the
+    leading (batch) axes of all three broadcast, as in ops.matmul."""
     q, v, k = _attention_inputs(call)
-    if not len(q) == len(v) == len(k) or not all(_agree(a, b) for a, b in zip(q[:-2], v[:-2])):
-        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} needs query, value and key with the same batch dimensions. Received: {format_shape(q)}, {format_shape(v)}, {format_shape(k)}")
-    if not _agree(q[-1], k[-1]) or not _agree(v[-2], k[-2]):
+    shapes = f"query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}"
+    if min(len(q), len(v), len(k)) < 2:
+        raise RuleError(codes.WRONG_RANK, f"{call.cls} needs query, value and key of rank 2 or more (batch, length, features). Received: {shapes}")
+    dot = call.cls == "Attention" and call.args.get("score_mode", "dot") == "dot"
+    features_fit = _agree(q[-1], k[-1]) if dot else _broadcastable((q[-1],), (k[-1],))
+    if not features_fit or not _agree(v[-2], k[-2]):
         raise RuleError(
             codes.INCOMPATIBLE_SHAPES,
             f"{call.cls} needs query and key with the same last dimension and value and key "
-            f"with the same length. Received: query {format_shape(q)}, value {format_shape(v)}, key {format_shape(k)}",
+            f"with the same length. Received: {shapes}",
         )
+    if not _broadcastable(q[:-2], v[:-2], k[:-2]):
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"{call.cls} needs query, value and key whose batch dimensions broadcast. Received: {shapes}")
     weights = _attention_weights(call, q)
     dtype = compute_dtype(call.args)
     out = TensorType(q[:-1] + (v[-1],), dtype)
     if call.call_kwargs.get("return_attention_scores", False):
         return finish(call, (out, TensorType(q[:-1] + (k[-2],), dtype)), weights)
+    return finish(call, out, weights)
+
+
+def _gqa_dense(call: LayerCall, equation: str, bias_axes, shape: tuple, out_shape: tuple, what: str) -> list:
+    """The kernel and bias of one of GroupedQueryAttention's EinsumDense
+    projections built on SHAPE (Keras builds them on whatever rank it gets)."""
+    try:
+        kernel, bias, _ = analyze_einsum(equation, bias_axes, shape, out_shape)
+    except (ValueError, IndexError) as e:
+        raise RuleError(codes.INVALID_SHAPE, f"GroupQueryAttention cannot build its {what} projection on {format_shape(shape)}: {e}") from None
+    if None in kernel or (bias is not None and None in bias):
+        raise RuleError(
+            codes.INVALID_SHAPE,
+            f"GroupQueryAttention needs a known {what} feature dimension to build its weights. Received: {format_shape(shape)}",
+            "give the input a fixed size on its last axis",
+        )
+    return [Weight("kernel", kernel)] + ([Weight("bias", bias)] if bias is not None else [])
+
+
+@rule("GroupQueryAttention")
+def group_query_attention(call: LayerCall) -> Result:
+    """GroupedQueryAttention.compute_output_spec: the query's shape (query
+    and value must share the last dimension, value and key all but the last);
+    scores (batch, num_query_heads, query.shape[1], key.shape[1]).  Weights:
+    the query, key, (gate,) value and attention_output EinsumDense layers."""
+    q, v, k = _mha_inputs(call)
+    if len(q) < 3:
+        raise RuleError(codes.WRONG_RANK, f"GroupQueryAttention expects query and value of rank 3 (batch, length, features). Received: query {format_shape(q)}")
+    if q[-1] != v[-1]:
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"The last dimension of query and value must be equal. Received: query {format_shape(q)}, value {format_shape(v)}")
+    if v[1:-1] != k[1:-1]:
+        raise RuleError(codes.INCOMPATIBLE_SHAPES, f"All dimensions of `value` and `key`, except the last one, must be equal. Received: value {format_shape(v)} and key {format_shape(k)}")
+    dim, hq, hkv = call.args["head_dim"], call.args["num_query_heads"], call.args["num_key_value_heads"]
+    bias = call.args.get("use_bias", True)
+    query_proj = ("bqm,muh->bquh", "uh" if bias else None, (None, hq, dim))
+    kv_proj = ("bkm,mvh->bkvh", "vh" if bias else None, (None, hkv, dim))
+    weights = _gqa_dense(call, *query_proj[:2], q, query_proj[2], "query")
+    weights += _gqa_dense(call, *kv_proj[:2], k, kv_proj[2], "key")
+    if call.args.get("use_gate", False):
+        weights += _gqa_dense(call, *query_proj[:2], q, query_proj[2], "gate")
+    weights += _gqa_dense(call, *kv_proj[:2], v, kv_proj[2], "value")
+    weights += _gqa_dense(call, "bquh,uhm->bqm", "m" if bias else None, (None, None, hq, dim), (None, q[-1]), "attention_output")
+    dtype = compute_dtype(call.args)
+    out = TensorType(q, dtype)
+    if call.call_kwargs.get("return_attention_scores", False):
+        return finish(call, (out, TensorType((q[0], hq, q[1], k[1]), dtype)), weights)
     return finish(call, out, weights)

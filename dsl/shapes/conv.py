@@ -47,9 +47,12 @@ def _rank_of(cls: str) -> int:
     return int(cls.replace("Transpose", "")[-2])
 
 
-def setup(call: LayerCall, causal: bool = False) -> Conv:
+def setup(call: LayerCall, causal: bool = False, dilated_strides: bool = False) -> Conv:
     """Normalize a convolution's arguments and check its input: the rank
-    (KD501), a known channel count (KD505), and Keras's own argument rules."""
+    (KD501), a known channel count (KD505), and Keras's own argument rules.
+    DILATED_STRIDES: the layer takes strides > 1 with dilation_rate > 1
+    (BaseSeparableConv and BaseDepthwiseConv do not check it, and
+    TensorFlow runs them; BaseConv and BaseConvTranspose raise)."""
     n = _rank_of(call.cls)
     fmt = data_format(call.args)
     shape = expect_rank(call, single_input(call), n + 2, layout(n, fmt))
@@ -57,7 +60,7 @@ def setup(call: LayerCall, causal: bool = False) -> Conv:
     strides = normalize_tuple(call.args.get("strides", 1), n, "strides")
     dilation = normalize_tuple(call.args.get("dilation_rate", 1), n, "dilation_rate")
     padding = normalize_padding(call.args.get("padding", "valid"), allow_causal=causal and n == 1)
-    if max(strides) > 1 and max(dilation) > 1:
+    if not dilated_strides and max(strides) > 1 and max(dilation) > 1:
         raise RuleError(
             codes.INVALID_SHAPE,
             f"{call.cls} does not support strides > 1 together with dilation_rate > 1. "
@@ -96,7 +99,7 @@ def conv(call: LayerCall) -> Result:
 def separable_conv(call: LayerCall) -> Result:
     """A depthwise kernel kernel_size + (channels, depth_multiplier), a
     pointwise kernel (1,)*n + (channels * depth_multiplier, filters), a bias."""
-    c = setup(call)
+    c = setup(call, dilated_strides=True)
     filters, mult = call.args["filters"], call.args.get("depth_multiplier", 1)
     weights = [
         Weight("depthwise_kernel", c.kernel + (c.channels, mult)),
@@ -111,7 +114,7 @@ def separable_conv(call: LayerCall) -> Result:
 def depthwise_conv(call: LayerCall) -> Result:
     """channels * depth_multiplier output channels; kernel kernel_size +
     (channels, depth_multiplier), bias (channels * depth_multiplier,)."""
-    c = setup(call)
+    c = setup(call, dilated_strides=True)
     mult = call.args.get("depth_multiplier", 1)
     weights = [Weight("kernel", c.kernel + (c.channels, mult))]
     if call.args.get("use_bias", True):

@@ -186,3 +186,27 @@ def embedding(call: LayerCall) -> Result:
     out = TensorType(shape + (call.args["output_dim"],), compute_dtype(call.args))
     table = Weight("embeddings", (call.args["input_dim"], call.args["output_dim"]))
     return finish(call, out, with_lora([table], call.args.get("lora_rank"), "lora_embeddings"))
+
+
+@rule("ReversibleEmbedding")
+def reversible_embedding(call: LayerCall) -> Result:
+    """Forward: (...) -> (..., output_dim), as Embedding (Keras casts float
+    indices); with reverse=True: (..., output_dim) -> (..., input_dim)
+    logits.  Weights: embeddings (and LoRA adapters), then
+    reverse_embeddings (output_dim, input_dim) unless tie_weights."""
+    t = single_input(call)
+    shape = known_rank(call, t)
+    in_dim, out_dim = call.args["input_dim"], call.args["output_dim"]
+    if call.call_kwargs.get("reverse", False):
+        out = shape[:-1] + (in_dim,) if shape else (in_dim,)
+    else:
+        out = shape + (out_dim,)
+    lora = call.args.get("lora_rank")
+    weights = with_lora([Weight("embeddings", (in_dim, out_dim))], lora, "lora_embeddings")
+    if not call.args.get("tie_weights", True):
+        if lora:
+            # Embedding.build enables LoRA, which locks the layer's variables:
+            # Keras then fails to add reverse_embeddings ("ValueError: None").
+            raise RuleError(codes.INVALID_SHAPE, "ReversibleEmbedding cannot combine lora_rank with tie_weights=False (Keras fails to build it)")
+        weights.append(Weight("reverse_embeddings", (out_dim, in_dim)))
+    return finish(call, TensorType(out, compute_dtype(call.args)), weights)

@@ -80,12 +80,14 @@ def _concat_conflict(shapes: list, axis: int) -> Optional[int]:
 @rule("Concatenate")
 def concatenate(call: LayerCall) -> Result:
     """The inputs joined on `axis`: the first input's shape with the axis
-    summed (None if any is unknown); every other known dimension must agree."""
+    summed (None if any is unknown); every other known dimension must agree.
+    As Concatenate.build and compute_output_shape: one input is returned as
+    it is (its axis is only indexed when there is a second one)."""
     tensors = tensor_list(call)
     shapes = [known_rank(call, t) for t in tensors]
     axis = call.args.get("axis", -1)
     rank = len(shapes[0])
-    if not -rank <= axis < rank:
+    if axis < -rank or (len(shapes) > 1 and axis >= rank):
         raise RuleError(codes.INVALID_SHAPE, f"Concatenate axis {axis} is out of bounds for inputs of rank {rank}. Received: {_shapes_text(shapes)}")
     conflict = _concat_conflict(shapes, axis)
     if conflict is not None:
@@ -136,6 +138,9 @@ def dot(call: LayerCall) -> Result:
     l1, l2 = list(s1), list(s2)
     l1.pop(a1)
     l2.pop(a2)
+    if not l2:
+        # Keras's compute_output_shape pops the batch axis next: IndexError.
+        raise RuleError(codes.INVALID_SHAPE, f"Dot cannot contract the only axis of {format_shape(s2)}; axis 0 is the batch axis")
     l2.pop(0)
     out = l1 + l2
     if len(out) == 1:

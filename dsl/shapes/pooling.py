@@ -13,6 +13,7 @@ from .util import (
     expect_rank,
     finish,
     layout,
+    min_rank,
     normalize_tuple,
     pooling_output_shape,
     single_input,
@@ -64,4 +65,25 @@ def global_pooling(call: LayerCall) -> Result:
         out = (shape[0], *(1,) * n, channels) if fmt == "channels_last" else (shape[0], channels, *(1,) * n)
     else:
         out = (shape[0], channels)
+    return finish(call, TensorType(out, compute_dtype(call.args)))
+
+
+_ADAPTIVE = {
+    f"Adaptive{name}Pooling{n}D": n for n in (1, 2, 3) for name in ("Average", "Max")
+}
+
+
+@rule(*_ADAPTIVE)
+def adaptive_pooling(call: LayerCall) -> Result:
+    """BaseAdaptivePooling.compute_output_shape: (batch, *output_size,
+    channels), channels read from axis -1 (channels_first: 1).  Keras's
+    static check takes any rank and so does kdsl (ops.adaptive_*_pool runs
+    an AdaptiveAveragePooling2D on a rank-3 tensor, although its static
+    shape then differs from the result); below rank 3 the op fails."""
+    n = _ADAPTIVE[call.cls]
+    fmt = data_format(call.args)
+    shape = min_rank(call, single_input(call), 3)
+    size = normalize_tuple(call.args["output_size"], n, "output_size")
+    channels = shape[-1] if fmt == "channels_last" else shape[1]
+    out = (shape[0], *size, channels) if fmt == "channels_last" else (shape[0], channels, *size)
     return finish(call, TensorType(out, compute_dtype(call.args)))

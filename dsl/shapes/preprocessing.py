@@ -4,18 +4,16 @@ Resizing and CenterCrop."""
 from __future__ import annotations
 
 from .. import codes
+from .augmentation import image_shape
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
 from .util import (
     canonical_axis,
     compute_dtype,
     data_format,
-    expect_rank,
     finish,
     format_shape,
     known_rank,
-    layout,
     single_input,
-    spatial_axes,
 )
 
 
@@ -61,14 +59,15 @@ def normalization(call: LayerCall) -> Result:
 
 
 def _image_resize(call: LayerCall) -> Result:
-    """(batch, height, width, channels) with height and width replaced
-    (channels_first: the last two).  kd tensors always carry a batch axis, so
-    rank 3 — which Keras reads as one unbatched image — is rejected."""
+    """Height and width replaced, as Resizing/CenterCrop.compute_output_shape:
+    axes 1 and 2 of a rank-4 batch (channels_first: 2 and 3), axes 0 and 1 of
+    a rank-3 tensor, which Keras reads as one image (channels_first: 1 and
+    2) -- on a kd tensor that includes the batch axis, as in Keras."""
     fmt = data_format(call.args)
-    shape = expect_rank(call, single_input(call), 4, layout(2, fmt))
+    shape = image_shape(call, single_input(call))
     out = list(shape)
-    h, w = spatial_axes(4, fmt)
-    out[h], out[w] = call.args["height"], call.args["width"]
+    h = (1 if len(shape) == 4 else 0) + (1 if fmt == "channels_first" else 0)
+    out[h], out[h + 1] = call.args["height"], call.args["width"]
     return finish(call, TensorType(tuple(out), compute_dtype(call.args)))
 
 

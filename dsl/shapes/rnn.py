@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from .. import codes
 from .base import LayerCall, LayerSpec, Result, RuleError, TensorType, Weight, infer, rule
+from .helpers import check_orthogonal_dtype
 from .util import (
     channel_axis,
     check_not_empty,
@@ -95,6 +96,7 @@ def recurrent(call: LayerCall) -> Result:
     shape = expect_rank(call, x, 3, "batch, timesteps, features")
     units, gates = call.args["units"], _GATES[call.cls]
     d = known_dim(call, shape, 2, "feature dimension")
+    check_orthogonal_dtype(call)
     check_stateful(call, shape)
     n_states = _STATES[call.cls]
     check_states(call, states, [(shape[0], units)] * n_states)
@@ -127,6 +129,7 @@ def conv_lstm(call: LayerCall) -> Result:
         known_dim(call, shape, a + 1, "spatial dimension")
     channels = known_dim(call, shape, channel_axis(n + 2, fmt) + 1, "channel dimension")
     kernel, strides, dilation, padding = _conv_args(call, n)
+    check_orthogonal_dtype(call)
     filters, step = call.args["filters"], (shape[0],) + shape[2:]
     state = conv_output_shape(step, filters, kernel, strides, padding, fmt, dilation)
     check_not_empty(call, state, step, window_text("kernel_size", kernel, strides, padding, dilation))
