@@ -9,7 +9,7 @@ from .compiler import check_text, compile_text, output_path, relative_label
 from .diagnostics import KdError
 from .files import atomic_write, is_generated
 from .limits import DEFAULT_LIMITS, Limits
-from .syntax.parser import decode_source
+from .syntax import read_source
 
 
 def compile_source(text: str, filename: str = "model.kd", limits: Limits = DEFAULT_LIMITS) -> str:
@@ -36,7 +36,7 @@ def compile_file(path: Union[str, Path], out_dir: Optional[Union[str, Path]] = N
     (unless FORCE)."""
     path = Path(path)
     target = output_path(path, Path(out_dir) if out_dir is not None else None)
-    text = decode_source(path.read_bytes(), str(path), limits)
+    text = read_source(path, str(path), limits)
     result = compile_text(text, str(path), path, relative_label(path, target.parent), limits)
     if not result.ok:
         raise KdError(result.diagnostics)

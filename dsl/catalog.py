@@ -365,6 +365,11 @@ class Catalog:
             return (), ()
         return tuple(raw["construct"]), tuple(raw["first_call"])
 
+    def import_time_modules(self) -> frozenset:
+        """Top-level modules loaded by importing Keras as a generated module
+        does (a module of that name beside it would shadow one)."""
+        return frozenset(self.raw.get("import_time_modules", ()))
+
     def merge_helper(self, name: str) -> Optional[MergeHelper]:
         """The merge helper function ``name`` (``add``, ``dot`` ...), or None."""
         raw = self.raw["merge_helpers"].get(name)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import __version__
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, MAXIMA, Limits
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -81,8 +81,9 @@ def _limits(args) -> Limits:
     for flag, (field, _) in _LIMIT_FLAGS.items():
         value = getattr(args, flag, None)
         if value is not None:
-            if value <= 0:
-                raise UsageError(f"--{flag.replace('_', '-')} must be positive")
+            most = MAXIMA[field]
+            if not 0 < value <= most:
+                raise UsageError(f"--{flag.replace('_', '-')} must be from 1 to {most:,}; received {value:,}")
             values[field] = value
     return replace(DEFAULT_LIMITS, **values)
 
@@ -108,13 +109,36 @@ def _params(args) -> dict:
     return out
 
 
+def _check_parameter_names(params: dict, sources: list, limits: Limits) -> None:
+    """Refuse a --param that no model of the files has (a misspelt name
+    would silently leave the default in place)."""
+    if not params:
+        return
+    from .diagnostics import KdError, suggest
+    from .syntax import parse, read_source
+    from .syntax.tree import ModelDef
+
+    known = set()
+    for path, _ in sources:
+        try:
+            module = parse(read_source(path, str(path), limits), str(path), limits)
+        except (KdError, OSError):
+            return  # the command reports the file's problems itself
+        known |= {p.name for item in module.items if isinstance(item, ModelDef) for p in item.params or []}
+    for name in params:
+        if name not in known:
+            hint = suggest(name, sorted(known))
+            raise UsageError(f"--param {name}: no model has a parameter `{name}`" + (f" ({hint})" if hint else ""))
+
+
 def _sources(paths: list) -> list:
     """The .kd files named, folders searched recursively, in a stable order."""
     found = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend((p, path) for p in sorted(path.rglob("*.kd")) if p.is_file())
+            # Only files that really are kd files: a link `x.kd -> secret` is left alone.
+            found.extend((p, path) for p in sorted(path.rglob("*.kd")) if p.is_file() and p.resolve().suffix == ".kd")
         elif path.is_file():
             found.append((path, None))
         else:
@@ -155,14 +179,12 @@ class _Printer:
 def _read(path: Path, limits: Limits, printer: _Printer):
     """The text of a source file, or None after printing why it cannot be read."""
     from .diagnostics import KdError
-    from .syntax.parser import decode_source
+    from .syntax import read_source
 
     try:
-        data = path.read_bytes()
+        return read_source(path, str(path), limits)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return decode_source(data, str(path), limits)
     except KdError as err:
         printer.show(err.diagnostics, {})
         return None
@@ -180,7 +202,9 @@ def cmd_check(args) -> int:
 
     limits, params = _limits(args), _params(args)
     printer = _Printer(args.format, args.strict)
-    for path, _ in _sources(args.paths):
+    sources = _sources(args.paths)
+    _check_parameter_names(params, sources, limits)
+    for path, _ in sources:
         text = _read(path, limits, printer)
         if text is None:
             continue
@@ -212,9 +236,12 @@ def cmd_compile(args) -> int:
     limits, params = _limits(args), _params(args)
     printer = _Printer(args.format, args.strict, stdout_taken=args.stdout)
     sources = _sources(args.paths)
+    _check_parameter_names(params, sources, limits)
     if args.stdout and len(sources) != 1:
         raise UsageError("--stdout takes exactly one .kd file")
     out = Path(args.output) if args.output else None
+    if not args.stdout:
+        _refuse_shared_targets(sources, out)
     stale = False
     for path, root in sources:
         text = _read(path, limits, printer)
@@ -236,6 +263,18 @@ def cmd_compile(args) -> int:
     return EXIT_OK
 
 
+def _refuse_shared_targets(sources: list, out: Optional[Path]) -> None:
+    """Two sources that would write the same module: refuse before anything
+    is written (the second would silently replace the first)."""
+    seen: dict = {}
+    for path, root in sources:
+        target = _target(path, root, out).resolve()
+        if target in seen:
+            raise UsageError(f"{seen[target]} and {path} would both be compiled to {_target(path, root, out)}; "
+                             "compile them into different folders (-o)")
+        seen[target] = path
+
+
 def _report_stale(target: Path, text: str) -> bool:
     try:
         current = target.read_text(encoding="utf-8")
@@ -254,7 +293,13 @@ def _report_stale(target: Path, text: str) -> bool:
 def _write(target: Path, text: str, force: bool, printer: _Printer) -> None:
     from .files import atomic_write, is_generated
 
-    if target.exists() and not force and not is_generated(target):
+    try:
+        foreign = target.exists() and not force and not is_generated(target)
+    except OSError as exc:
+        _note(f"error: cannot read {target}: {exc.strerror}; not overwriting it")
+        printer.failed = True
+        return
+    if foreign:
         _note(f"error: {target} exists and was not generated by kdsl; not overwriting it (use --force)")
         printer.failed = True
         return
@@ -277,7 +322,9 @@ def cmd_summary(args) -> int:
 
     limits, params = _limits(args), _params(args)
     printer = _Printer(args.format, args.strict)
-    (path, _), = _sources(args.paths)
+    sources = _sources(args.paths)
+    _check_parameter_names(params, sources, limits)
+    (path, _), = sources
     text = _read(path, limits, printer)
     if text is None:
         return EXIT_INPUT

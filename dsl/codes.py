@@ -42,6 +42,7 @@ INVALID_MODULE_NAME = _error("KD209", "invalid module name")
 INVALID_PARAMETERS = _error("KD210", "invalid parameter list")
 WRONG_CALL_ARGUMENTS = _error("KD211", "wrong arguments to a block or model")
 NO_RETURN_VALUE = _error("KD212", "block without a return value")
+STDLIB_MODULE = _error("KD213", "`from` line names a module of Python's standard library")
 # Layers and their arguments.
 UNKNOWN_LAYER = _error("KD300", "unknown layer class")
 UNKNOWN_KEYWORD = _error("KD301", "unknown keyword argument")
@@ -67,6 +68,7 @@ ANNOTATION_MISMATCH = _error("KD503", "shape annotation mismatch")
 WRONG_DTYPE = _error("KD504", "wrong input dtype")
 INVALID_SHAPE = _error("KD505", "invalid shape for this layer")
 SHARED_WEIGHTS_MISFIT = _error("KD506", "shared weights do not fit")
+TOO_LARGE_TO_BUILD = _error("KD507", "a tensor or weight larger than any machine can hold")
 # The graph of a model.
 DUPLICATE_LAYER_NAME = _error("KD600", "duplicate layer name")
 DUPLICATE_OUTPUT_NAME = _error("KD601", "duplicate output name")
@@ -84,6 +86,8 @@ NO_SHAPE_RULE = _warning("KD902", "layer without a shape rule")
 WEIGHTS_DOWNLOADED = _warning("KD903", "weights are downloaded")
 MODEL_SKIPPED = _warning("KD904", "model skipped")
 VALUE_DROPPED = _warning("KD905", "value computed and dropped")
+HUGE_MODEL = _warning("KD906", "weights need more memory than the threshold")
+SHADOWING_MODULE_NAME = _warning("KD907", "module name shadows a standard-library module")
 
 ALL: dict[str, str] = {**ERRORS, **WARNINGS}
 # The constant's name of each code, for the docs and for messages about codes.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from . import codes
 from . import __version__
+from . import catalog as kcat
 from .check import CheckResult, check_program
 from .codegen import generate as generate_module
 from .codegen.emit import header_path
@@ -41,13 +43,26 @@ def header_line(source_label: str) -> str:
 
 
 def module_name_problem(filename: str) -> Optional[Diagnostic]:
-    """KD209 when a source's stem cannot name a Python module."""
+    """What is wrong with the name of the module a source compiles to: KD209
+    when it is no Python identifier, or names a module that importing Keras
+    loads (the generated file would shadow it in its folder, and `import
+    keras` there would fail); KD907, a warning, for another module of
+    Python's standard library."""
     stem = Path(filename).name
     stem = stem[: -len(".kd")] if stem.endswith(".kd") else Path(stem).stem
-    if is_identifier(stem) and stem != "keras":
-        return None
-    return Diagnostic(codes.INVALID_MODULE_NAME, f"`{stem}` cannot be the name of a Python module: the generated file would be `{stem}.py`",
-                      filename, Span(1, 1, 1, 1), "rename the file to a valid Python identifier (letters, digits, `_`), other than `keras`")
+    place = Span(1, 1, 1, 1)
+    if not is_identifier(stem):
+        return Diagnostic(codes.INVALID_MODULE_NAME, f"`{stem}` cannot be the name of a Python module: the generated file "
+                          f"would be `{stem}.py`", filename, place,
+                          "rename the file to a valid Python identifier (letters, digits, `_`)")
+    if stem == "keras" or stem in kcat.load().import_time_modules():
+        return Diagnostic(codes.INVALID_MODULE_NAME, f"`{stem}.py` would shadow the module `{stem}`, which importing Keras "
+                          "loads: the generated module could not import Keras in its folder", filename, place,
+                          f"rename the file, e.g. `{stem}_model.kd`")
+    if stem in sys.stdlib_module_names:
+        return Diagnostic(codes.SHADOWING_MODULE_NAME, f"`{stem}.py` would shadow the standard-library module `{stem}` "
+                          "for code run in its folder", filename, place, f"rename the file, e.g. `{stem}_model.kd`")
+    return None
 
 
 def generate(program, source_label: str) -> str:

@@ -164,25 +164,44 @@ def _printable(line_text: str) -> str:
     """The source line with control characters made visible, so a hostile
     file cannot move the cursor or reorder the terminal's text."""
     return "".join(
-        ch if ch == "\t" or ch.isprintable() else f"\\u{ord(ch):04x}" for ch in line_text
+        ch if ch == "\t" or ch.isprintable() else f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+        for ch in line_text
     )
+
+
+_WINDOW = 160  # the most characters of a source line a diagnostic shows
+
+
+def _window(line_text: str, span: Span):
+    """(shown text, span within it): a long line cut around the span."""
+    if len(line_text) <= _WINDOW:
+        return line_text, span
+    start = max(0, min(span.col - 1 - _WINDOW // 2, len(line_text) - _WINDOW))
+    shown = ("..." if start else "") + line_text[start:start + _WINDOW] + ("..." if start + _WINDOW < len(line_text) else "")
+    shift = start - (3 if start else 0)
+    end_col = span.end_col - shift if span.end_line == span.line else len(shown) + 1
+    return shown, Span(span.line, span.col - shift, span.line, min(end_col, len(shown) + 1))
 
 
 def format_human(d: Diagnostic, sources: dict) -> str:
     """`file:line:col: error[KD301]: message`, the source line, a caret run
-    under the span, then the hint and related places."""
-    head = f"{d.filename}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+    under the span, then the hint and related places.  Every piece of text
+    that comes from a user (file names, names and strings quoted in
+    messages) is printed with its control characters made visible, so no
+    input can forge a diagnostic line or drive the terminal."""
+    head = f"{_printable(d.filename)}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {_printable(d.message)}"
     parts = [head]
     line_text = _source_line(sources, d.filename, d.span.line)
     if line_text is not None:
-        shown = _printable(line_text)
+        window, span = _window(line_text, d.span)
+        shown = _printable(window)
         parts.append(f"    {shown}")
-        if shown == line_text:
-            parts.append(f"    {_caret(line_text, d.span)}")
+        if shown == window:
+            parts.append(f"    {_caret(window, span)}")
     if d.hint:
-        parts.append(f"  hint: {d.hint}")
+        parts.append(f"  hint: {_printable(d.hint)}")
     for r in d.related:
-        parts.append(f"  note: {r.filename}:{r.span.line}:{r.span.col}: {r.message}")
+        parts.append(f"  note: {_printable(r.filename)}:{r.span.line}:{r.span.col}: {_printable(r.message)}")
     return "\n".join(parts)
 
 

@@ -12,11 +12,13 @@ HEADER_SUFFIX = ". DO NOT EDIT."
 
 
 def is_generated(path: Path) -> bool:
-    """Whether PATH starts with kdsl's generated-code header line."""
+    """Whether PATH starts with kdsl's generated-code header line (False when
+    there is no such file).  Raises OSError when the file cannot be read:
+    that is not the same as a file kdsl did not write."""
     try:
         with open(path, "rb") as handle:
             first = handle.readline(4096)
-    except OSError:
+    except FileNotFoundError:
         return False
     line = first.decode("utf-8", "replace").rstrip("\r\n")
     return line.startswith(HEADER_PREFIX) and line.endswith(HEADER_SUFFIX)
@@ -28,12 +30,47 @@ def _umask() -> int:
     return mask
 
 
+_TEMP_SUFFIX = ".kdsl-tmp"
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list:
+    """Remove the temporaries a killed kdsl left beside PATH (their names
+    hold the writer's process id, and that process is gone); returns them."""
+    removed = []
+    for temp in path.parent.glob(f"{_temp_prefix(path)}*{_TEMP_SUFFIX}"):
+        pid = temp.name[len(_temp_prefix(path)):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                temp.unlink()
+                removed.append(temp)
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write TEXT to PATH through a temporary file in the same directory and
-    a rename, so PATH is always either the old file or the whole new one."""
+    a rename, so PATH is always either the old file or the whole new one.
+    The temporary is named after this process, so a later run removes it if
+    this one is killed before the rename."""
     path = Path(path)
+    remove_stale_temporaries(path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -20,5 +20,25 @@ class Limits:
     max_sequence: int = 1_000_000  # items of a constant list, tuple or string
     max_int_bits: int = 4096  # size of a constant integer
 
+    def __post_init__(self) -> None:
+        for name, most in MAXIMA.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= most:
+                raise ValueError(f"{name} must be an integer from 1 to {most:,}; received {value!r}")
+
+
+# The largest value each limit may be raised to: beyond them kdsl could not
+# keep its promise (nesting past 1,000 levels would overflow the
+# interpreter's stack; the others would need more memory than a check may
+# take).  docs/limits.md lists them.
+MAXIMA = {
+    "max_file_bytes": 1_000_000_000,
+    "max_depth": 1_000,
+    "max_layers": 100_000_000,
+    "max_iterations": 100_000_000,
+    "max_steps": 1_000_000_000,
+    "max_sequence": 100_000_000,
+    "max_int_bits": 1_000_000,
+}
 
 DEFAULT_LIMITS = Limits()

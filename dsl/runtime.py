@@ -15,23 +15,36 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from contextlib import contextmanager
 
 from .limits import Limits
 
 FRAMES_PER_LEVEL = 12  # frames the evaluator spends on one block call or expression level
 
+_LOCK = threading.Lock()
+_state = {"active": 0, "gc": True, "limit": 0}
+
 
 @contextmanager
 def compile_runtime(limits: Limits):
-    """Pause the collector and make room for `limits.max_depth` levels."""
-    was_enabled = gc.isenabled()
-    old_limit = sys.getrecursionlimit()
-    gc.disable()
-    sys.setrecursionlimit(max(old_limit, 2 * limits.max_depth * FRAMES_PER_LEVEL + 1000))
+    """Pause the collector and make room for `limits.max_depth` levels while
+    any compile runs (compiles may overlap, in threads or nested); when the
+    last one ends, both switches are back as they were."""
+    with _LOCK:
+        if _state["active"] == 0:
+            _state["gc"], _state["limit"] = gc.isenabled(), sys.getrecursionlimit()
+            gc.disable()
+        _state["active"] += 1
+        needed = 2 * limits.max_depth * FRAMES_PER_LEVEL + 1000
+        if needed > sys.getrecursionlimit():
+            sys.setrecursionlimit(needed)
     try:
         yield
     finally:
-        sys.setrecursionlimit(old_limit)
-        if was_enabled:
-            gc.enable()
+        with _LOCK:
+            _state["active"] -= 1
+            if _state["active"] == 0:
+                sys.setrecursionlimit(_state["limit"])
+                if _state["gc"]:
+                    gc.enable()

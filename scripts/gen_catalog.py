@@ -889,6 +889,29 @@ def build_applications() -> dict:
 # ---------------------------------------------------------------------------
 
 
+_IMPORTED_MODULES = """
+import json, sys
+import keras
+from keras import layers
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def import_time_modules() -> list:
+    """The top-level modules Python loads to import Keras as a generated
+    module does (`import keras`, `from keras import layers`), in a fresh
+    interpreter: a generated module named like one of them would shadow it
+    in its own folder, and `import keras` there would fail."""
+    import subprocess
+
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    out = subprocess.run([sys.executable, "-c", _IMPORTED_MODULES], capture_output=True, text=True, env=env, check=True)
+    names = json.loads(out.stdout.strip().splitlines()[-1])
+    # Private helpers of this environment (editable-install finders, Cython
+    # runtimes) are no module a user could name a file after by accident.
+    return sorted(n for n in names if n.isidentifier() and (n in sys.stdlib_module_names or not n.startswith("_")))
+
+
 def build_catalog() -> dict:
     """Everything the checker needs to know about the installed Keras."""
     base_kwargs = base_layer_kwargs()
@@ -908,6 +931,7 @@ def build_catalog() -> dict:
         "applications": build_applications(),
         "enums": build_enums(layers),
         "name_effects": build_name_effects(layers),
+        "import_time_modules": import_time_modules(),
     }
     catalog.update(build_registries())
     return catalog

@@ -135,6 +135,25 @@ def test_kd209_module_name():
     assert "my-model" in d.message and not result.ok
 
 
+def test_kd209_module_that_importing_keras_loads():
+    for stem in ("numpy", "typing", "os"):
+        result = compile_text(model(INPUT, "output x"), f"{stem}.kd")
+        (d,) = [d for d in result.diagnostics if d.code == "KD209"]
+        assert f"`{stem}.py` would shadow" in d.message and not result.ok
+
+
+def test_kd907_module_name_shadowing_the_standard_library():
+    result = compile_text(model(INPUT, "output y = x -> Dense(2)"), "turtle.kd")
+    (d,) = [d for d in result.diagnostics if d.code == "KD907"]
+    assert "turtle" in d.message and result.ok  # a warning: the module is written
+
+
+def test_kd213_from_line_naming_the_standard_library():
+    for module in ("os", "builtins", "__future__", "subprocess", "importlib.util"):
+        src = f"from {module} import thing\n" + model(INPUT, "output x")
+        rejects(src, "KD213", 1, "standard library")
+
+
 def test_kd210_parameters():
     rejects("block b(x, x) { return x }", "KD210", 1, "listed twice")
     rejects("block b(x=1, y) { return x }", "KD210", 1, "without a default follows")
@@ -306,6 +325,12 @@ def test_kd506_shared_lstm_on_other_features():
 # ----------------------------------------------------------------- KD6xx
 
 
+def test_kd507_too_large_to_build():
+    rejects(model("x = Input(shape=(2**62, 2**62))", "output y = x -> Flatten() -> Dense(2)"), "KD507", 2,
+            "more than any machine can hold")
+    rejects(model(INPUT, "output y = x -> Dense(2**62) -> Dense(2**62)"), "KD507", 3, "weight `kernel`")
+
+
 def test_kd600_duplicate_layer_names():
     src = model(INPUT, 'a = Dense(3, name="d")(x)', 'b = Dense(3, name="d")(a)', "output b")
     rejects(src, "KD600", 4, 'two layers are named "d"')
@@ -365,8 +390,10 @@ def test_kd901_shared_instance_applied_once():
 
 
 def test_kd902_layer_without_shape_rule():
-    src = model('x = Input(shape=(4,), dtype="int32")', "y = CategoryEncoding(num_tokens=10)(x)", "output y")
-    rejects(src, "KD902", 3, "no shape rule")
+    # Every class of keras.layers has a rule; an application with another
+    # architecture than the recorded one has none.
+    src = model("x = Input(shape=(96, 96, 3))", "y = MobileNetV2(alpha=0.5, include_top=False, weights=None)(x)", "output y")
+    rejects(src, "KD902", 3, "default architecture only")
 
 
 def test_kd903_imagenet_weights():
@@ -376,6 +403,11 @@ def test_kd903_imagenet_weights():
 
 def test_kd904_model_skipped():
     rejects("model m(n) {\n    x = Input(shape=(n,))\n    output x\n}", "KD904", 1, "was not checked")
+
+
+def test_kd906_huge_model():
+    d = rejects(model("x = Input(shape=(100000,))", "output y = x -> Dense(200000)"), "KD906", 1, "75 GiB")
+    assert d.severity == "warning"
 
 
 def test_kd905_value_dropped():

@@ -47,6 +47,8 @@ def compiles_or_diagnoses(text: str, filename: str = "fuzz.kd", limits: Limits =
         result = compile_text(text, filename, None, filename, limits)
     if not result.ok:
         assert any(d.is_error for d in result.diagnostics)
+    else:
+        compile(result.text, filename, "exec")  # every accepted source gives a valid module
     return result
 
 
@@ -72,6 +74,13 @@ def test_from_lines_and_calls_run_nothing(tmp_path, monkeypatch, capsys):
     )
     monkeypatch.chdir(tmp_path)
     imported_before = set(sys.modules)
+    # A standard-library module is refused (KD213): nothing is written.
+    assert main(["check", str(source)]) == 1
+    assert main(["compile", str(source)]) == 1
+    assert not (tmp_path / "evil.py").exists()
+    # A module of the user's own is named, never imported, never run.
+    source.write_text(source.read_text().replace("from os import system\n", "").replace(
+        f'    y: (None, 4) = system("touch {tmp_path}/PWNED")(x)\n', "    y = x\n"))
     assert main(["check", str(source)]) == 0
     assert main(["compile", str(source)]) == 0
     assert main(["summary", str(source)]) == 0
@@ -79,9 +88,9 @@ def test_from_lines_and_calls_run_nothing(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
     assert not (tmp_path / "IMPORTED").exists()
     assert "canary_module" not in set(sys.modules) - imported_before
-    # The generated module names them, for Keras to import when it is run.
+    # The generated module names it, for Keras to import when it is run.
     text = (tmp_path / "evil.py").read_text()
-    assert "from os import system" in text and "from canary_module import Payload" in text
+    assert "from canary_module import Payload" in text
 
 
 # ------------------------------------------------------ safe generated code

@@ -92,10 +92,10 @@ def compile_job(job: Job, strict: bool = False, limits: Limits = DEFAULT_LIMITS)
     """Compile one job; never raises for problems in the kd source."""
     from ..compiler import compile_text
     from ..diagnostics import KdError
-    from ..syntax import decode_source
+    from ..syntax import read_source
 
     try:
-        text = decode_source(job.source.read_bytes(), job.display, limits)
+        text = read_source(job.source, job.display, limits)
     except KdError as err:
         return Outcome(job, None, err.diagnostics, {}, True)
     result = compile_text(text, job.display, job.source, header_label(job.source, job.target.parent), limits)

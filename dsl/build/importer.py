@@ -137,11 +137,11 @@ def compile_for_import(source: Path, fullname: str) -> tuple:
     raises KdImportError on errors."""
     from ..compiler import compile_text
     from ..diagnostics import KdError, render
-    from ..syntax import decode_source
+    from ..syntax import read_source
 
     display = str(source)
     try:
-        text = decode_source(source.read_bytes(), display)
+        text = read_source(source, display)
     except KdError as err:
         raise KdImportError(render(err.diagnostics, "human", {}), err.diagnostics, name=fullname, path=display) from None
     result = compile_text(text, display, source, source.name)

@@ -63,13 +63,70 @@ def _is_seq(value) -> bool:
     return isinstance(value, (str, tuple, list))
 
 
+_FLOAT_TEXT = 24  # the longest repr of a float (`-1.2345678901234567e-308`)
+
+
+def _too_large(size: int, limits: Limits) -> ConstError:
+    return ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: {size:,} items (limit {limits.max_sequence:,})",
+                      "raise the limit with --max-sequence")
+
+
+def _measure(value, depth: int, limits: Limits, memo: dict) -> tuple:
+    """(size, height, text) of a constant: items counted through every
+    level, a string counting its characters (a value shared by several
+    places counts once per place, as printing it would); nesting levels below
+    it; and an upper bound of the length of `str()` of it.  Raises as soon as
+    a limit is passed, before anything is built from it."""
+    if isinstance(value, bool) or value is None:
+        return 1, 0, 5
+    if isinstance(value, int):
+        if value.bit_length() > limits.max_int_bits:
+            raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: more than {limits.max_int_bits} bits",
+                             "raise the limit with --max-int-bits")
+        return 1, 0, value.bit_length() // 3 + 2
+    if isinstance(value, float):
+        return 1, 0, _FLOAT_TEXT
+    if isinstance(value, str):
+        return max(len(value), 1), 0, 4 * len(value) + 2  # each character escaped at worst
+    if isinstance(value, range):
+        return max(len(value), 1), 0, 64
+    if not isinstance(value, (tuple, list, dict)):
+        return 1, 0, 64  # a tensor, a layer instance, an unknown dimension
+    key = id(value)
+    if key in memo:
+        size, height, text = memo[key]
+    else:
+        if depth > limits.max_depth:
+            raise _too_deep(limits)
+        items = [x for pair in value.items() for x in pair] if isinstance(value, dict) else value
+        size, height, text = 1, 0, 2
+        for item in items:
+            s, h, tx = _measure(item, depth + 1, limits, memo)
+            size, height, text = size + s, max(height, h + 1), text + tx + 2
+            if size > limits.max_sequence:
+                raise _too_large(size, limits)
+        memo[key] = (size, height, text)
+    if depth + height > limits.max_depth:
+        raise _too_deep(limits)
+    return size, height, text
+
+
+def _too_deep(limits: Limits) -> ConstError:
+    return ConstError(codes.TOO_DEEP, f"constant nested too deep: more than {limits.max_depth} levels",
+                      "build flatter lists (or raise the limit with --max-depth)")
+
+
+def measure(value, limits: Limits) -> tuple:
+    """(size, text) of a constant within the limits (see `_measure`); raises
+    KD404 for a constant too large and KD102 for one nested too deep."""
+    size, _, text = _measure(value, 0, limits, {})
+    if size > limits.max_sequence:
+        raise _too_large(size, limits)
+    return size, text
+
+
 def _check_size(result, limits: Limits):
-    if isinstance(result, int) and not isinstance(result, bool) and result.bit_length() > limits.max_int_bits:
-        raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: more than {limits.max_int_bits} bits",
-                         "raise the limit with --max-int-bits")
-    if _is_seq(result) and len(result) > limits.max_sequence:
-        raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: {len(result)} items (limit {limits.max_sequence})",
-                         "raise the limit with --max-sequence")
+    measure(result, limits)
     return result
 
 
@@ -86,12 +143,18 @@ def _predict_size(op: str, left, right, limits: Limits) -> None:
                          "raise the limit with --max-int-bits")
     if op == "*" and (_is_seq(left) or _is_seq(right)):
         seq, count = (left, right) if _is_seq(left) else (right, left)
-        if isinstance(count, int) and len(seq) * max(count, 0) > limits.max_sequence:
-            raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: {len(seq)} * {count} items (limit {limits.max_sequence})",
-                             "raise the limit with --max-sequence")
-    if op == "+" and _is_seq(left) and _is_seq(right) and len(left) + len(right) > limits.max_sequence:
-        raise ConstError(codes.CONSTANT_TOO_LARGE, f"constant too large: more than {limits.max_sequence} items",
-                         "raise the limit with --max-sequence")
+        if isinstance(count, int) and not isinstance(count, bool):
+            size = measure(seq, limits)[0] * max(count, 0)
+            if size > limits.max_sequence:
+                raise _too_large(size, limits)
+    if op == "+" and _is_seq(left) and _is_seq(right):
+        size = measure(left, limits)[0] + measure(right, limits)[0]
+        if size > limits.max_sequence:
+            raise _too_large(size, limits)
+    if op == "%" and isinstance(left, str):
+        # "%1000000000d" % 1 would build a gigabyte before any check.
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, "kd has no `%` formatting of strings",
+                         'join strings with + and str(): "conv" + str(i)')
 
 
 def binary(op: str, left, right, limits: Limits):
@@ -189,6 +252,13 @@ def _numbers(args, name):
         require_constant(a, f"`{name}`")
 
 
+def _range_extreme(name: str, values: range):
+    if not values:
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"`{name}` of an empty range")
+    ascending = values.step > 0
+    return values[0] if (name == "min") == ascending else values[-1]
+
+
 def call_builtin(name: str, args: list, limits: Limits):
     """kd's builtins: range, len, str, int, float, min, max, abs."""
     _numbers(args, name)
@@ -202,9 +272,16 @@ def call_builtin(name: str, args: list, limits: Limits):
         if len(args) != 1 or not isinstance(args[0], (str, tuple, list, dict, range)):
             raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"`len` takes one tuple, list or string; received {show(tuple(args))}")
         return len(args[0])
-    if name in ("min", "max") and len(args) == 1 and isinstance(args[0], (tuple, list, range)):
+    if name in ("min", "max") and len(args) == 1 and isinstance(args[0], range):
+        return _range_extreme(name, args[0])  # without listing the range
+    if name in ("min", "max") and len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = list(args[0])
         _numbers(args, name)
+    if name == "str" and len(args) == 1:
+        _, text = measure(args[0], limits)
+        if text > limits.max_sequence:
+            raise ConstError(codes.CONSTANT_TOO_LARGE, f"str() of this constant could be {text:,} characters "
+                             f"(limit {limits.max_sequence:,})", "raise the limit with --max-sequence")
     try:
         result = {"str": str, "int": int, "float": float, "min": min, "max": max, "abs": abs}[name](*args)
     except (TypeError, ValueError, OverflowError) as exc:

@@ -156,13 +156,11 @@ class Evaluator:
             for t in targets:
                 frame.env[t.id] = POISON
             return
-        if isinstance(value, (range,)):
-            value = tuple(value)
-        if not isinstance(value, (tuple, list)):
+        if not isinstance(value, (tuple, list, range)):
             raise SourceError(codes.OUT_OF_RANGE, f"cannot unpack {kind_name(value)} ({show(value)}) into {len(targets)} names", span)
         if len(value) != len(targets):
             raise SourceError(codes.OUT_OF_RANGE, f"expected {len(targets)} values to unpack, received {len(value)}: {show(value)}", span)
-        for target, item in zip(targets, value):
+        for target, item in zip(targets, value):  # a range is not listed: its length was checked
             self.bind(frame, target, item)
 
     def bind(self, frame: Frame, target: n.Name, value) -> None:
@@ -295,10 +293,15 @@ class Evaluator:
         return expr.value
 
     def _tuple(self, frame: Frame, expr: n.TupleExpr):
-        return tuple(self.eval(frame, item) for item in expr.items)
+        return self._sized(tuple(self.eval(frame, item) for item in expr.items), expr.span)
 
     def _list(self, frame: Frame, expr: n.ListExpr):
-        return [self.eval(frame, item) for item in expr.items]
+        return self._sized([self.eval(frame, item) for item in expr.items], expr.span)
+
+    def _sized(self, value, span: n.Span):
+        """VALUE, once its size and nesting are within the limits: a loop
+        that wraps a list in a list again and again is nesting too."""
+        return self._const(lambda: consts.measure(value, self.limits) and value, span)
 
     def _dict(self, frame: Frame, expr: n.DictExpr):
         out = {}
@@ -306,13 +309,14 @@ class Evaluator:
             key = self.eval(frame, entry.key)
             try:
                 consts.require_constant(key, "a dict key")
+                consts.measure(key, self.limits)
                 hash(key)
             except consts.ConstError as err:
                 raise consts_error(err, entry.key.span) from None
             except TypeError:
                 raise SourceError(codes.INVALID_CONSTANT_OPERATION, f"a dict key must be a string or number; received {show(key)}", entry.key.span) from None
             out[key] = self.eval(frame, entry.value)
-        return out
+        return self._sized(out, expr.span)
 
     def _unary(self, frame: Frame, expr: n.UnaryOp):
         operand = self.eval(frame, expr.operand)
@@ -325,8 +329,18 @@ class Evaluator:
         return self._const(lambda: consts.unary(expr.op, operand), expr.span)
 
     def _binop(self, frame: Frame, expr: n.BinOp):
-        left = self.eval(frame, expr.left)
-        right = self.eval(frame, expr.right)
+        # `a + b + c + ...` nests to the left: walk down the spine without
+        # recursion (a flat chain is not nesting), then apply upwards.
+        spine = []
+        while isinstance(expr, n.BinOp):
+            spine.append(expr)
+            expr = expr.left
+        value = self.eval(frame, expr)
+        for node in reversed(spine):
+            value = self._apply_binop(frame, node, value, self.eval(frame, node.right))
+        return value
+
+    def _apply_binop(self, frame: Frame, expr: n.BinOp, left, right):
         if left is POISON or right is POISON:
             return POISON
         if isinstance(left, Tensor) or isinstance(right, Tensor):
@@ -584,7 +598,7 @@ def evaluate_constant(expr):
     frame = Frame(file, None, EMPTY_SCOPE, ModelGraph("", {}))
     value = ev.eval(frame, expr)
     if isinstance(value, range):
-        value = tuple(value)
+        value = tuple(ev._sized(value, expr.span))  # within --max-sequence before it is listed
     if not _is_constant(value):
         raise SourceError(codes.WRONG_KIND, f"a parameter value must be a constant; received {kind_name(value)}", expr.span)
     return value

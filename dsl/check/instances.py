@@ -4,6 +4,7 @@ sharing) and the nodes they add to the model's graph."""
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 from .. import codes
@@ -218,6 +219,7 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         return _record(ev, frame, inst, args, kwargs, span, TensorType(None), None)
     try:
         result = rule(rules.LayerCall(LayerSpec(inst.cls, inst.args), in_types, call_kwargs))
+        _check_rule_result(result)
     except RuleError as err:
         raise SourceError(err.code, _rule_message(inst, err.message, names), span, err.hint) from None
     except (TypeError, ValueError, AttributeError, ArithmeticError, KeyError, IndexError) as exc:
@@ -225,6 +227,22 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         raise SourceError(codes.INVALID_ARGUMENT, _rule_message(inst, f"{inst.cls} cannot be built with these arguments ({exc})", names),
                      inst.span, f"check the arguments against keras.layers.{inst.cls}") from None
     return _record(ev, frame, inst, args, kwargs, span, result.outputs, tuple(result.weights))
+
+
+def _is_dim(d) -> bool:
+    return d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+
+
+def _check_rule_result(result) -> None:
+    """A rule given arguments of the wrong type may compute nonsense dims
+    (`output_shape="abc"`): raise TypeError, so they are reported as invalid
+    arguments, as Keras would refuse them."""
+    for t in _flat_types(result.outputs):
+        if t.shape is not None and not all(_is_dim(d) for d in t.shape):
+            raise TypeError(f"output shape {t.shape!r}")
+    for w in result.weights:
+        if not all(_is_dim(d) and d is not None for d in w.shape):
+            raise TypeError(f"weight shape {w.shape!r}")
 
 
 def _rule_message(inst: Instance, message: str, names) -> str:
@@ -245,8 +263,34 @@ def _tensors(value) -> list:
     return []
 
 
+_INT64_MAX = 2**63 - 1  # no framework indexes a tensor of more elements
+
+
+def _flat_types(value) -> list:
+    if isinstance(value, TensorType):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flat_types(v)]
+    return []
+
+
+def check_buildable(label: str, out_types, weights, span) -> None:
+    """KD507 for a tensor or a weight with more elements than an int64 can
+    count: no machine can build it (the batch dimension counts as 1)."""
+    for t in _flat_types(out_types):
+        known = [d for d in (t.shape or ())[1:] if d is not None]
+        if known and math.prod(known) > _INT64_MAX:
+            raise SourceError(codes.TOO_LARGE_TO_BUILD, f"`{label}` would output {format_shape(t.shape)}: "
+                              f"{math.prod(known):.3g} elements per example, more than any machine can hold", span)
+    for w in weights or ():
+        if w.size > _INT64_MAX:
+            raise SourceError(codes.TOO_LARGE_TO_BUILD, f"`{label}` would build the weight `{w.name}` of shape "
+                              f"{format_shape(w.shape)}: {w.size:.3g} numbers, more than any machine can hold", span)
+
+
 def _record(ev, frame, inst, args, kwargs, span, out_types, weights):
     """Check shared weights, then add the node and its output tensors to the graph."""
+    check_buildable(inst.label, out_types, weights, span)
     if weights is not None:
         _check_sharing(inst, weights, args, span)
     if not inst.calls and inst.kind not in ("model", "application"):

@@ -7,6 +7,20 @@ from .. import codes
 from ..diagnostics import Related
 from .compile_settings import check_compile
 
+# Weight memory above which a model is worth a warning: more than a large
+# accelerator holds (docs/limits.md).
+HUGE_WEIGHT_BYTES = 64 * 2**30
+
+
+def _check_weight_memory(ev, frame) -> None:
+    """KD906 when the model's weights alone need more than HUGE_WEIGHT_BYTES."""
+    params = sum(w.size for inst in frame.graph.model_layers() for w in (inst.weights or ()))
+    if params * 4 > HUGE_WEIGHT_BYTES:
+        ev.report(frame.file.display, codes.HUGE_MODEL, f"model `{frame.graph.name}` has {params:.3g} parameters: its "
+                  f"weights alone need about {params * 4 / 2**30:,.0f} GiB as float32", frame.definition.name_span,
+                  "check the layer sizes; kdsl warns above 64 GiB of weights")
+
+
 def finish_model(ev, frame) -> None:
     """The checks of a whole model graph: names, connectivity, sharing."""
     graph = frame.graph
@@ -14,6 +28,7 @@ def finish_model(ev, frame) -> None:
     _check_connected(ev, frame)
     if graph.complete:
         _check_instance_use(ev, frame)
+        _check_weight_memory(ev, frame)
         check_compile(ev, frame)
 
 

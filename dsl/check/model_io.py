@@ -10,7 +10,7 @@ from ..shapes.util import KERAS_DTYPES
 from ..syntax import tree as n
 from .arguments import _kw, bind_arguments
 from .graph import InputSpec, OutputSpec
-from .instances import _instance_name, apply
+from .instances import _instance_name, apply, check_buildable
 from .values import POISON, Instance, Tensor, UnknownDim, format_shape, kind_name, show
 
 
@@ -67,6 +67,7 @@ def make_input(ev, frame, expr: n.Call):
         shape = tuple(frame.input_shapes[index])
     name, _ = _instance_name(ev, frame, expr, bound, "InputLayer", default=None)
     tensor = Tensor(TensorType(shape, dtype), None, 0, label=name)
+    check_buildable(name, tensor.type, (), expr.span)
     spec = InputSpec(name, name, tensor, expr.span, frame.file.display)
     tensor.input_of = spec
     frame.graph.inputs.append(spec)
@@ -85,8 +86,14 @@ def _input_shape(bound: dict, expr: n.Call):
     if not isinstance(dims, (tuple, list)):
         raise SourceError(codes.WRONG_KIND, f"`Input` shape must be a tuple of dimensions; received {show(shape)}", expr.span)
     dims = tuple(None if isinstance(d, UnknownDim) else d for d in dims)
-    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in dims):
-        raise SourceError(codes.WRONG_KIND, f"`Input` dimensions must be non-negative integers or None; received {show(shape)}", expr.span)
+    bad = next((i for i, d in enumerate(dims) if not (d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0))), None)
+    if bad is not None:
+        # Name the argument the bad dimension came from: batch_size is dims[0].
+        which = "batch_shape" if batch_shape is not None else ("batch_size" if bad == 0 else "shape")
+        received = batch_shape if batch_shape is not None else (dims[0] if bad == 0 else shape)
+        keyword = next((k for k in expr.keywords if k.name == which), None)
+        raise SourceError(codes.WRONG_KIND, f"`Input` dimensions must be non-negative integers or None; "
+                          f"received {which}={show(received)}", keyword.value.span if keyword else expr.span)
     return dims
 
 

@@ -163,20 +163,34 @@ def _is_none(e) -> bool:
 
 def docstring_literal(text: str) -> str:
     """A triple-quoted docstring holding TEXT exactly, that cannot close
-    itself early: backslashes, runs of quotes and unprintable characters are
-    escaped."""
+    itself early: backslashes and unprintable characters are escaped, and so
+    is every quote that would make a run of three, or stand at either end.
+    """
     out = []
+    run = 0  # unescaped quotes just before this point
     for ch in text:
+        if ch == '"':
+            if run == 2:
+                out.append('\\"')
+                run = 0
+            else:
+                out.append(ch)
+                run += 1
+            continue
+        run = 0
         if ch == "\\":
             out.append("\\\\")
         elif ch in "\n\t" or ch.isprintable():
             out.append(ch)
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
-    body = "".join(out).replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    literal = '"""' + body + '"""'
+    # A quote at either end would touch the triple quotes, and black pads
+    # such a docstring with a space (changing it): write it as `\x22`.
+    if out and out[-1] in ('"', '\\"'):
+        out[-1] = "\\x22"
+    if out and out[0] == '"':
+        out[0] = "\\x22"
+    literal = '"""' + "".join(out) + '"""'
     if ast.literal_eval(literal) != text:  # the escaping must be total
         raise AssertionError(f"docstring escaping failed for {text!r}")
     return literal
@@ -259,7 +273,7 @@ def _check_module_path(file, item: n.FromImport) -> None:
 
 def _module_names(program, emitted) -> _Names:
     # kd's builtins are reserved so a kd name never hides one the module calls.
-    names = _Names(Namespace(MODULE_RESERVED | set(BUILTINS)))
+    names = _Names(Namespace(MODULE_RESERVED | set(BUILTINS), module_level=True))
     main_first = sorted(emitted, key=lambda fd: fd[0] is not program.main)
     for file, definition in main_first:
         if isinstance(definition, n.ModelDef):

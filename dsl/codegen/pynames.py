@@ -16,6 +16,17 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Names every generated module uses at its top level.
 MODULE_RESERVED = frozenset({"keras", "layers", "CUSTOM_OBJECTS"})
+# Parameters the generated functions take (`name=` of a builder, `model` of a
+# compile function): a block of that name would be hidden by them inside
+# those functions, so no top-level definition takes one.
+FUNCTION_PARAMETERS = frozenset({"name", "model"})
+
+
+def is_dunder(name: str) -> bool:
+    """`__builtins__`, `__getattr__`, ...: at a module's top level such a
+    name changes how the module behaves (its builtins, its attribute
+    lookup), so kd names never take one there."""
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
 def is_identifier(name: str) -> bool:
@@ -26,8 +37,9 @@ def is_identifier(name: str) -> bool:
 class Namespace:
     """A set of Python names in use, handing out free ones."""
 
-    def __init__(self, reserved=()):
+    def __init__(self, reserved=(), module_level: bool = False):
         self.used: set = set(reserved)
+        self.module_level = module_level
 
     def claim(self, wanted: str) -> str:
         """A free identifier as close to WANTED as possible (WANTED, WANTED_,
@@ -44,7 +56,9 @@ class Namespace:
     def _first_free(self, *candidates) -> str:
         for group in candidates:
             for candidate in [group] if isinstance(group, str) else group:
-                if not keyword.iskeyword(candidate) and candidate not in self.used:
+                if keyword.iskeyword(candidate) or candidate in self.used:
+                    continue
+                if not (self.module_level and (is_dunder(candidate) or candidate in FUNCTION_PARAMETERS)):
                     self.used.add(candidate)
                     return candidate
         raise AssertionError("unreachable: the counters never end")

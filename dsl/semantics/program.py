@@ -17,7 +17,7 @@ from .. import codes
 from ..syntax import tree as n
 from ..diagnostics import Diagnostic, KdError, Related
 from ..limits import DEFAULT_LIMITS, Limits
-from ..syntax.parser import decode_source, parse
+from ..syntax.parser import parse, read_source
 
 Definition = Union[n.ModelDef, n.BlockDef]
 
@@ -33,6 +33,7 @@ class SourceFile:
     visible: dict = field(default_factory=dict)  # name -> (SourceFile, Definition)
     from_names: dict = field(default_factory=dict)  # bound name -> (FromImport, ImportedName)
     imports: list = field(default_factory=list)  # SourceFiles imported directly
+    import_spans: dict = field(default_factory=dict)  # id(imported SourceFile) -> the span of its import line
     # Caches of what is derived from this file's tree, owned by the file so
     # they live exactly as long as it: name -> what it refers to, and
     # id(definition) -> its Scope and BodyIndex (see semantics.scope).
@@ -95,7 +96,12 @@ def _imported_definitions(file: SourceFile, problems: list) -> None:
                 other_file, other = file.visible[name]
                 if other is item:
                     continue  # the same file imported twice
-                problems.append(_duplicate(name, file, item.name_span, other_file, other.name_span))
+                # Reported in FILE, at the import that brings the second one in.
+                related = (Related(f"`{name}` is defined here", item.name_span, imported.display),
+                           Related(f"`{name}` is also defined here", other.name_span, other_file.display))
+                problems.append(Diagnostic(codes.DUPLICATE_DEFINITION, f"`{name}` is defined twice: in "
+                                           f"{imported.display} and in {other_file.display}", file.display,
+                                           file.import_spans.get(id(imported), n.NO_SPAN), None, related))
                 continue
             file.visible[name] = (imported, item)
 
@@ -121,6 +127,7 @@ class _Loader:
                 imported = self._import(file, item)
                 if imported is not None and imported not in file.imports:
                     file.imports.append(imported)
+                    file.import_spans[id(imported)] = item.span
         if path is not None:
             self.active.pop()
         _imported_definitions(file, self.problems)
@@ -146,9 +153,16 @@ class _Loader:
                 Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": no such file ({target})", file.display, item.span)
             )
             return None
+        if target.suffix != ".kd":
+            # A link to a file that is not kd (`x.kd -> /proc/self/environ`):
+            # never read it, so no diagnostic can quote its bytes.
+            self.problems.append(Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": it leads to "
+                                            f"{target.name}, which is not a .kd file", file.display, item.span,
+                                            "an import must reach a regular file whose real name ends in .kd"))
+            return None
         display = _display_name(file, item.path)
         try:
-            module = parse(decode_source(target.read_bytes(), display, self.limits), display, self.limits)
+            module = parse(read_source(target, display, self.limits), display, self.limits)
         except KdError as err:
             self.problems.extend(err.diagnostics)
             return None

@@ -3,6 +3,8 @@ definition, even blocks no model calls and models that cannot be evaluated."""
 
 from __future__ import annotations
 
+import sys
+
 from .. import codes
 from ..syntax import tree as n
 from ..diagnostics import Diagnostic, Related, suggest
@@ -141,9 +143,26 @@ def _find_cycle(file, start):
     return None
 
 
+# Modules a custom layer never comes from: a `from` line naming one would
+# let a kd source call anything Python has (`from os import system`).
+_REFUSED_MODULES = frozenset(sys.stdlib_module_names) | {"builtins", "__future__", "__main__"}
+
+
+def check_from_lines(file) -> list:
+    """`from` lines may not name a module of Python's standard library."""
+    out = []
+    for item in file.module.items:
+        if isinstance(item, n.FromImport) and item.module.split(".")[0] in _REFUSED_MODULES:
+            out.append(_d(file, codes.STDLIB_MODULE, f"`{item.module}` is part of Python's standard library, "
+                          "which holds no Keras layers", item.span,
+                          "`from` lines bring in custom layers from your own package, e.g. "
+                          "`from my_project.layers import GatedUnit`"))
+    return out
+
+
 def check_file(file) -> list:
     """All static checks of one file's definitions."""
-    out = []
+    out = check_from_lines(file)
     for definition in file.module.definitions:
         out += check_params(file, definition)
         out += check_placement(file, definition)

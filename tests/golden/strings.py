@@ -4,7 +4,7 @@ from keras import layers
 
 
 def build_strings(*, name="strings") -> keras.Model:
-    """Quotes "inside", '''single''', \"\"\"triple\"\"\", a backslash \\ and a tab	here.
+    """Quotes "inside", '''single''', ""\"triple""\", a backslash \\ and a tab	here.
     Unicode: café, and a right-to-left mark: \u200f (escaped)."""
     x = keras.Input(shape=(2,), name="in \"put\" \\ 'x'")
     y = layers.Dense(1, name="é\n\t\u202e")(x)

@@ -181,6 +181,19 @@ def center_crop(call: LayerCall, result: Result) -> Optional[int]:
     return _interpolation("bilinear", result)
 
 
+_ADAPTIVE = {f"Adaptive{kind}Pooling{n}D": kind for n in (1, 2, 3) for kind in ("Average", "Max")}
+
+
+@cost_rule(*_ADAPTIVE)
+def adaptive_pooling(call: LayerCall, result: Result) -> Optional[int]:
+    """input elements (each accumulated or compared once into its bin), plus
+    one divide per output element for average pooling."""
+    inputs = per_example(call.inputs[0].shape)
+    if _ADAPTIVE[call.cls] == "Max":
+        return inputs
+    return total(inputs, per_example(result.outputs.shape))
+
+
 # ------------------------------------------------------------ zero cost
 
 # Activation functions cost 0 (as in fvcore), standalone or inside a layer.
@@ -197,3 +210,13 @@ zero_cost(
 )
 # A table lookup.
 zero_cost("Embedding")
+# Augmentations are identities at inference (they act only when training).
+zero_cost(
+    "AugMix", "CutMix", "MixUp", "RandAugment", "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter",
+    "RandomContrast", "RandomElasticTransform", "RandomErasing", "RandomFlip", "RandomGaussianBlur",
+    "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization", "RandomRotation",
+    "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom",
+)
+# Lookups, hashes and encodings of indices: no multiply-accumulate.
+zero_cost("CategoryEncoding", "Hashing", "HashedCrossing", "IntegerLookup", "StringLookup", "TextVectorization",
+          "MaxNumBoundingBoxes")

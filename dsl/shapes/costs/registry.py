@@ -19,7 +19,14 @@ COST_RULES: dict[str, CostRule] = {}
 # identities at inference.  Kept apart so docs and tests can list them.
 ZERO_COST: set[str] = set()
 # Classes with a shape rule that kdsl deliberately does not cost (macs None).
-UNCOUNTED: frozenset[str] = frozenset()
+UNCOUNTED: frozenset[str] = frozenset({
+    # Image statistics and histograms: data-dependent work, not MACs.
+    "AutoContrast", "Equalization", "Solarization", "ContrastLimitedAdaptiveHistogramEqualization", "RandomCrop",
+    # Comparisons against bin edges; a lookup or, reversed, a matrix product.
+    "Discretization", "ReversibleEmbedding",
+    # Not counted yet: Fourier transforms, grouped attention, a wrapper's power iteration.
+    "MelSpectrogram", "STFTSpectrogram", "GroupQueryAttention", "SpectralNormalization",
+})
 
 
 def cost_rule(*class_names: str) -> Callable[[CostRule], CostRule]:
