@@ -123,13 +123,29 @@ class _Printer:
             out += [p.text, HARDLINE]
         return out
 
-    def _gap(self, node, gap: int, text: str):
+    def _gap(self, node, gap: int, text: str, prev=None):
         """TEXT (an operator or keyword with its spaces) between two parts of
-        NODE, followed by the comments written there and a line break."""
+        NODE, with the comments written there, each followed by a line
+        break.  With PREV, the part before TEXT, a comment written before
+        the operator stays before it (`a  # c` then `+ b` below)."""
         placed = self.comments.of(node).gaps.get(gap)
         if not placed:
             return text
-        return [text.rstrip(), *self._trailing(placed), HARDLINE]
+        early: list = []
+        if prev is not None:
+            operator = self.smap.index_ending_at(self.smap.outer(prev)[1]) + 1
+            start = self.smap.starts[operator]
+            early = [p for p in placed if p.comment.span.start < start]
+            placed = placed[len(early):]
+        out: list = []
+        if early:
+            out += [*self._trailing(early), HARDLINE]
+            text = text.lstrip()
+        if placed:
+            out += [text.rstrip(), *self._trailing(placed), HARDLINE]
+        else:
+            out.append(text)
+        return out
 
     # ------------------------------------------------------------ brackets
 
@@ -239,7 +255,7 @@ class _Printer:
 
     def _DictEntry(self, entry):
         key = self._kept_parens(entry.key, entry.key.value) if entry.bare else self.expr(entry.key)
-        return [key, self._gap(entry, 1, ": "), self.expr(entry.value)]
+        return [key, self._gap(entry, 1, ": ", entry.key), self.expr(entry.value)]
 
     def _UnaryOp(self, node):
         text = "not " if node.op == "not" else node.op
@@ -248,27 +264,30 @@ class _Printer:
 
     def _BinOp(self, node):
         left, right = _operands(node)
-        return [self.expr(node.left, left), self._gap(node, 1, f" {node.op} "), self.expr(node.right, right)]
+        return [
+            self.expr(node.left, left), self._gap(node, 1, f" {node.op} ", node.left), self.expr(node.right, right),
+        ]
 
     def _BoolOp(self, node):
         weakest = _AND if node.op == "or" else _NOT
         out: list = []
         for i, value in enumerate(node.values):
             if i:
-                out.append(self._gap(node, i, f" {node.op} "))
+                out.append(self._gap(node, i, f" {node.op} ", node.values[i - 1]))
             out.append(self.expr(value, weakest))
         return out
 
     def _Compare(self, node):
         out: list = [self.expr(node.left, _ARITH)]
+        parts = [node.left, *node.comparators]
         for i, (op, value) in enumerate(zip(node.ops, node.comparators)):
-            out += [self._gap(node, i + 1, f" {op} "), self.expr(value, _ARITH)]
+            out += [self._gap(node, i + 1, f" {op} ", parts[i]), self.expr(value, _ARITH)]
         return out
 
     def _IfExp(self, node):
         return [
-            self.expr(node.body, _OR), self._gap(node, 1, " if "), self.expr(node.test, _OR),
-            self._gap(node, 2, " else "), self.expr(node.orelse, _IFEXP),
+            self.expr(node.body, _OR), self._gap(node, 1, " if ", node.body), self.expr(node.test, _OR),
+            self._gap(node, 2, " else ", node.test), self.expr(node.orelse, _IFEXP),
         ]
 
     def _Keyword(self, node):
@@ -306,7 +325,7 @@ class _Printer:
         value_doc = self.expr(value, _POSTFIX)
         if isinstance(value, n.Constant) and type(value.value) in (int, float) and value_doc == value.raw:
             value_doc = self._parens(value_doc)  # `1.real` would read as `1.` and `real`
-        return [value_doc, ".", self._gap(node, 1, ""), node.attr]
+        return [value_doc, self._gap(node, 1, ".", value), node.attr]
 
     def _Chain(self, node):
         """`x -> A -> B` on one line when it fits and its author wrote it so;
