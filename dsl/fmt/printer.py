@@ -190,6 +190,8 @@ class _Printer:
         return Group([*head, Indent(inner), SOFTLINE, close], self._magic_comma(node))
 
     def _parens(self, inner_doc, before: list = (), after: list = ()):
+        """INNER_DOC in parentheses, with the comments written inside them
+        before and after it; broken like any bracket when it does not fit."""
         head: list = ["("]
         before = list(before)
         if before and not before[0].own_line:
