@@ -388,6 +388,9 @@ def test_standard_input_round_trips(capsys, monkeypatch):
     assert run(capsys, "-")[:2] == (0, GOOD)
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(BAD.encode())))
     assert run(capsys, "--check", "-")[:2] == (1, "")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"model m { x = = 1 }")))
+    code, out, err = run(capsys, "--format", "json", "-")
+    assert (code, out) == (1, "") and '"code": "KD100"' in err  # standard output is the result's
 
 
 def test_a_folder_formats_every_kd_file_below_it(capsys, tmp_path):

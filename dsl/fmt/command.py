@@ -224,6 +224,7 @@ def run(args) -> int:
         if args.stdout and len(sources) != 1:
             raise _Usage("--stdout takes exactly one .kd file")
         state = _Run(args)
+        state.stdout_taken |= STDIN in sources and not args.check  # the result goes there
         for source in sources:
             state.format(source)
         state.summary(sources)
