@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("paths", nargs=1, metavar="FILE")
     summary.add_argument("--model", metavar="NAME", help="only this model")
     _add_common(summary)
+
+    from .fmt.command import add_arguments as add_fmt_arguments
+
+    add_fmt_arguments(commands.add_parser("fmt", help="rewrite kd sources in the canonical layout"))
     return parser
 
 
@@ -338,7 +342,13 @@ def cmd_summary(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary}
+def cmd_fmt(args) -> int:
+    from .fmt.command import run
+
+    return run(args)
+
+
+COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt}
 
 
 def main(argv: Optional[list] = None) -> int:
