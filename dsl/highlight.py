@@ -115,7 +115,10 @@ class KdLexer(RegexLexer):
             (words(("import", "from"), prefix=r"\b", suffix=r"\b"), Keyword.Namespace),
             (words(("model", "block"), prefix=r"\b", suffix=r"\b"), Keyword.Declaration),
             (words(("output", "return", "for", "in", "if", "else"), prefix=r"\b", suffix=r"\b"), Keyword),
-            (rf"\b(ops)(\s*)(\.)(\s*)({NAME})", bygroups(Name.Namespace, Whitespace, Punctuation, Whitespace, Name.Builtin)),
+            (
+                rf"\b(ops)(\s*)(\.)(\s*)({NAME})",
+                bygroups(Name.Namespace, Whitespace, Punctuation, Whitespace, Name.Builtin),
+            ),
             (rf"(\.)(\s*)({'|'.join(KNOWN_ATTRIBUTES)})\b", bygroups(Punctuation, Whitespace, Name.Builtin.Pseudo)),
             (rf"(\.)(\s*)({NAME})", bygroups(Punctuation, Whitespace, Name.Property)),
             (words(BUILTINS + MERGE_HELPERS + ("compile",), prefix=r"\b", suffix=r"(?=\()"), Name.Builtin),

@@ -89,8 +89,6 @@ TERMINAL_SCOPES = {
 }
 UNKNOWN_OPERATOR_SCOPE = "keyword.operator.kd"
 
-# Terminals that are not source text: the layout post-lexer's and the ignored ones.
-NOT_SOURCE_TEXT = {"NL", "COMMENT", "NAME", "NUMBER", "STRING"}
 
 # Python's builtins that kd has (LANGUAGE.md section 5) and Keras's merge helpers (section 5, Calls).
 BUILTINS = ["abs", "float", "int", "len", "max", "min", "range", "str"]
@@ -121,11 +119,7 @@ class LarkFacts:
 
     def literals(self) -> dict:
         """Every string terminal written in source text: name -> spelling."""
-        return {
-            name: t.pattern.value
-            for name, t in self.terminals.items()
-            if t.pattern.type == "str" and name not in NOT_SOURCE_TEXT
-        }
+        return {name: t.pattern.value for name, t in self.terminals.items() if t.pattern.type == "str"}
 
     def keywords(self) -> dict:
         """Terminal name -> keyword, for the literals spelled like identifiers."""

@@ -107,7 +107,7 @@ def test_the_scopes_say_what_the_literals_are():
 def test_a_new_keyword_or_operator_in_kd_lark_reaches_the_grammar():
     # What a future kd would add: a keyword and an operator used in a rule.
     changed = LARK_TEXT.replace('!_mul_op: "*" | "/" | "//" | "%"', '!_mul_op: "*" | "/" | "//" | "%" | "@"')
-    changed = changed.replace("NONE: \"None\"\n", "NONE: \"None\"\nWHILE: \"while\"\n")
+    changed = changed.replace('NONE: "None"\n', 'NONE: "None"\nWHILE: "while"\n')
     changed = changed.replace("_stmt: assign\n", "_stmt: assign\n     | WHILE expr body\n")
     assert changed.count("while") == 1 and '"@"' in changed and "WHILE expr" in changed
     grammar = gen_textmate.build_grammar(changed)
@@ -248,7 +248,9 @@ def indented(text: str) -> str:
 SNIPPET_PROGRAMS = {
     "model": lambda: snippet_text("model"),
     "block": lambda: snippet_text("block") + "\nmodel m { a = Input(shape=(4,)); output b = name(a, 8) }",
-    "for": lambda: "model m {\n    x = Input(shape=(4,))\n" + indented(snippet_text("for")) + "\n    output y = Dense(2)(x)\n}",
+    "for": lambda: "model m {\n    x = Input(shape=(4,))\n"
+    + indented(snippet_text("for"))
+    + "\n    output y = Dense(2)(x)\n}",
     "if": lambda: "model m(condition=True) {\n    x = Input(shape=(4,))\n"
     + indented(snippet_text("if"))
     + "\n    output y = Dense(2)(x)\n}",
@@ -256,7 +258,7 @@ SNIPPET_PROGRAMS = {
     + indented(snippet_text("if else"))
     + "\n    output y = Dense(2)(x)\n}",
     "Input": lambda: "model m {\n" + indented(snippet_text("Input")) + "\n    output y = Dense(2)(x)\n}",
-    "compile": lambda: "model m {\n    x = Input(shape=(4,))\n    output y = Dense(3, activation=\"softmax\")(x)\n"
+    "compile": lambda: 'model m {\n    x = Input(shape=(4,))\n    output y = Dense(3, activation="softmax")(x)\n'
     + indented(snippet_text("compile"))
     + "\n}",
 }
@@ -304,7 +306,12 @@ def test_make_vsix_packages_the_extension(tmp_path):
     }
     assert grammar == GRAMMAR_FILE.read_bytes()  # one grammar: the packaged copy is editors/textmate's
     # Development tools and tests stay out.
-    for left_out in ("node_modules/@vscode/vsce/", "node_modules/vscode-tmgrammar-test/", "extension/test/", "extension/scripts/"):
+    for left_out in (
+        "node_modules/@vscode/vsce/",
+        "node_modules/vscode-tmgrammar-test/",
+        "extension/test/",
+        "extension/scripts/",
+    ):
         assert not any(left_out in name for name in names), left_out
 
 
@@ -343,13 +350,33 @@ def vim_probe(tmp_path, text, positions=(), reindent=False):
     source.write_text(text)
     (tmp_path / "in.json").write_text(json.dumps(list(positions)))
     (tmp_path / "probe.vim").write_text(VIM_PROBE)
-    env = dict(os.environ, KD_PROBE_IN=str(tmp_path / "in.json"), KD_PROBE_OUT=str(tmp_path / "out.json"),
-               KD_REINDENT="1" if reindent else "")
+    env = dict(
+        os.environ,
+        KD_PROBE_IN=str(tmp_path / "in.json"),
+        KD_PROBE_OUT=str(tmp_path / "out.json"),
+        KD_REINDENT="1" if reindent else "",
+    )
     result = run(
-        [vim_with_syntax(), "-Nu", "NONE", "-i", "NONE", "-n", "-es",
-         "--cmd", f"set rtp^={VIM_DIR}", "--cmd", "filetype plugin indent on", "--cmd", "syntax on",
-         "-S", str(tmp_path / "probe.vim"), str(source)],
-        cwd=tmp_path, env=env,
+        [
+            vim_with_syntax(),
+            "-Nu",
+            "NONE",
+            "-i",
+            "NONE",
+            "-n",
+            "-es",
+            "--cmd",
+            f"set rtp^={VIM_DIR}",
+            "--cmd",
+            "filetype plugin indent on",
+            "--cmd",
+            "syntax on",
+            "-S",
+            str(tmp_path / "probe.vim"),
+            str(source),
+        ],
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((tmp_path / "out.json").read_text())
@@ -363,7 +390,7 @@ def test_vim_detects_kd_and_sets_comments_and_indentation(tmp_path):
     assert (seen["shiftwidth"], seen["expandtab"], seen["softtabstop"]) == (4, 1, 4)
 
 
-VIM_SAMPLE = '''\
+VIM_SAMPLE = """\
 ## Doc comment.
 from my.layers import Gated as G
 model qa(vocab=10, shape=(1, 2), d={a: 1, b: 2}) {
@@ -372,7 +399,7 @@ model qa(vocab=10, shape=(1, 2), d={a: 1, b: 2}) {
     if x.shape[-1] != 1.5e-3 and not True { output w = blk(x) }
     compile(optimizer="adam")
 }
-'''
+"""
 
 # (line, text to find on it, nth occurrence, the group Vim should give it), written by hand.
 VIM_EXPECTED = [
@@ -429,7 +456,7 @@ def test_vim_syntax_groups(tmp_path):
 
 
 # kdsl fmt's layout (LANGUAGE.md section 11), written by hand.
-CANONICAL = '''\
+CANONICAL = """\
 ## A doc comment.
 model net(classes=10) {
     image = Input(shape=(32, 32, 3))
@@ -467,7 +494,7 @@ model net(classes=10) {
 }
 
 block b(x) { return x }
-'''
+"""
 
 
 @needs_vim

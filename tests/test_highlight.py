@@ -245,7 +245,7 @@ SNIPPETS = [
         ],
     ),
     (
-        "from my.layers import Gated, Scale as ScaleBy\nimport \"lib.kd\"",
+        'from my.layers import Gated, Scale as ScaleBy\nimport "lib.kd"',
         [
             (Keyword.Namespace, "from"),
             (Name.Namespace, "my.layers"),
@@ -413,14 +413,16 @@ def lark_terminals():
 
 
 TERMINALS = lark_terminals()
-LITERALS = {n: p.value for n, p in TERMINALS.items() if p.type == "str" and n not in ("NL",)}
+LITERALS = {n: p.value for n, p in TERMINALS.items() if p.type == "str"}
 KEYWORDS = sorted(v for v in LITERALS.values() if v.isidentifier())
 OPERATORS = sorted(v for v in LITERALS.values() if not v.isidentifier())
 
 
 def test_lark_grammar_has_the_keywords_of_the_language():
     # LANGUAGE.md section 2: if this fails, kd.lark changed and so must the lexer's keyword lists.
-    assert set(KEYWORDS) == set("model block output return for in if else import from and or not True False None".split())
+    assert set(KEYWORDS) == set(
+        "model block output return for in if else import from and or not True False None".split()
+    )
 
 
 @pytest.mark.parametrize("keyword", KEYWORDS)
@@ -486,12 +488,19 @@ def test_the_entry_point_is_the_installed_distributions():
 def test_pygmentize_highlights_kd():
     pygmentize = Path(sys.executable).parent / "pygmentize"
     result = subprocess.run(
-        [str(pygmentize), "-l", "kd", "-f", "html"], input="model m { x = Input(shape=(4,)) }\n",
-        capture_output=True, text=True, check=True,
+        [str(pygmentize), "-l", "kd", "-f", "html"],
+        input="model m { x = Input(shape=(4,)) }\n",
+        capture_output=True,
+        text=True,
+        check=True,
     )
     # Pygments' short class names: kd Keyword.Declaration, nf Name.Function, nc Name.Class, na Name.Attribute.
-    for span in ('<span class="kd">model</span>', '<span class="nf">m</span>', '<span class="nc">Input</span>',
-                 '<span class="na">shape</span>'):
+    for span in (
+        '<span class="kd">model</span>',
+        '<span class="nf">m</span>',
+        '<span class="nc">Input</span>',
+        '<span class="na">shape</span>',
+    ):
         assert span in result.stdout
 
 
