@@ -36,3 +36,24 @@ catalog: $(STAMP)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
+
+# Editor support (editors/, docs/editors.md): the VS Code extension's npm
+# packages, its .vsix, and the tests of the TextMate grammar, the extension
+# and the Vim files. Needs Node 20 and npm 11; Vim is installed if missing.
+.PHONY: vsix test-editors
+VSCODE_DIR := editors/vscode
+NPM_STAMP := $(VSCODE_DIR)/node_modules/.package-lock.json
+VSIX ?= build/kdsl.vsix
+
+$(NPM_STAMP): $(VSCODE_DIR)/package.json $(VSCODE_DIR)/package-lock.json
+	cd $(VSCODE_DIR) && npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+vsix: $(NPM_STAMP)
+	mkdir -p $(dir $(abspath $(VSIX)))
+	cd $(VSCODE_DIR) && npx --no-install vsce package --skip-license --allow-missing-repository --out $(abspath $(VSIX))
+
+test-editors: $(STAMP) $(NPM_STAMP)
+	command -v vim >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq vim >/dev/null; } \
+		|| echo "vim could not be installed: the Vim tests will be skipped"
+	$(BIN)/python -m pytest -q tests/test_editors.py

@@ -1,0 +1,2 @@
+" kd (kdsl): files ending in .kd
+autocmd BufRead,BufNewFile *.kd setfiletype kd
