@@ -11,6 +11,18 @@ from support import keras_layers, kdsl_layers
 from dsl.summary import graph_counts
 from dsl.synthetic import batch_for
 
+try:  # main, after the stages became packages
+    from dsl.compiler import check_text
+except ImportError:  # before: the same function, under its old name
+    from dsl.check import check_source as check_text
+
+
+def check_file(path):
+    """kdsl's check of the kd file PATH: every model evaluated, no error."""
+    result = check_text(path.read_text(encoding="utf-8"), str(path), path)
+    assert result.ok and not result.skipped and result.graphs, (result.diagnostics, result.skipped)
+    return result
+
 
 def fresh_build(keras, module, name):
     """build_NAME() of MODULE in a fresh Keras session, so that automatic

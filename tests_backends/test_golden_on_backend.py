@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from backend_checks import assert_builds_as_checked, assert_trains_one_step, fresh_build
+from backend_checks import assert_builds_as_checked, assert_trains_one_step, check_file, fresh_build
 from support import load_module
-
-from dsl.check import check_source
 
 GOLDEN = Path(__file__).parent.parent / "tests" / "golden"
 # A source with `from` lines imports user classes that exist only in its
@@ -24,8 +22,7 @@ def test_there_are_golden_modules_to_run():
 
 @pytest.mark.parametrize("path", BUILDABLE, ids=[p.stem for p in BUILDABLE])
 def test_golden_module_builds_and_trains(keras, path):
-    result = check_source(path.read_text(encoding="utf-8"), str(path), path)
-    assert result.ok and not result.skipped and result.graphs, (result.diagnostics, result.skipped)
+    result = check_file(path)
     module = load_module(path.with_suffix(".py"))
     for name, graph in result.graphs.items():
         model = fresh_build(keras, module, name)
