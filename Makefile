@@ -8,7 +8,7 @@ STAMP := $(VENV)/.kdsl-installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow demo bench catalog clean
+.PHONY: install test test-slow demo bench catalog clean install-backends test-backends
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,23 @@ test-editors: $(STAMP) $(NPM_STAMP)
 	command -v vim >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq vim >/dev/null; } \
 		|| echo "vim could not be installed: the Vim tests will be skipped"
 	$(BIN)/python -m pytest -q tests/test_editors.py
+# The generated modules on the JAX and PyTorch backends, in a venv of their own so
+# that `make test` keeps its TensorFlow-only environment. Keras picks its backend
+# at import, hence one pytest process per backend, and one more for the tests that
+# need 8 simulated JAX devices (XLA_FLAGS is read when JAX starts).
+BACKENDS_VENV := .venv-backends
+BACKENDS_BIN := $(BACKENDS_VENV)/bin
+BACKENDS_STAMP := $(BACKENDS_VENV)/.kdsl-installed
+
+$(BACKENDS_STAMP): pyproject.toml constraints.txt
+	test -x $(BACKENDS_BIN)/python || $(PYTHON) -m venv $(BACKENDS_VENV)
+	$(BACKENDS_BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[backends]'
+	$(BACKENDS_BIN)/python -c "import torch; assert torch.version.cuda is None, 'not a CPU build: ' + torch.__version__"
+	touch $(BACKENDS_STAMP)
+
+install-backends: $(BACKENDS_STAMP)
+
+test-backends: $(BACKENDS_STAMP)
+	KERAS_BACKEND=jax $(BACKENDS_BIN)/python -m pytest -q tests_backends
+	KERAS_BACKEND=torch $(BACKENDS_BIN)/python -m pytest -q tests_backends
+	KERAS_BACKEND=jax $(BACKENDS_BIN)/python -m pytest -q tests_backends/distributed
