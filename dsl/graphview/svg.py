@@ -237,6 +237,8 @@ def _nodes(graph, scene, placed, opened, interactive) -> list:
     parts = []
     boxes = placed["boxes"]
     for key, layer in graph.layers.items():
+        if "model:" + key in graph.containers:
+            continue  # an opened nested model: its cluster (and collapsed box) draw it
         box = boxes.get(layer.container + "\nL:" + key)
         if box is None and not interactive:
             continue
