@@ -397,8 +397,12 @@ def dag_documents(draw):
         block = None if kind == "input" or not blocks else draw(st.sampled_from([None] + [b["id"] for b in blocks]))
         calls = []
         earlier = [layers[i]["name"] for i in range(index)]
-        for _ in range(1 if kind == "input" else draw(st.sampled_from([1, 1, 1, 2]))):
-            reads = [] if kind == "input" else draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=3))
+        # A shared layer's later call may read any layer, itself included:
+        # the layer graph then has cycles and self-loops.
+        anything = [f"l{i}" for i in range(count)]
+        for call_index in range(1 if kind == "input" else draw(st.sampled_from([1, 1, 1, 2]))):
+            sources = earlier if call_index == 0 else anything
+            reads = [] if kind == "input" else draw(st.lists(st.sampled_from(sources), min_size=1, max_size=3))
             calls.append({"inbound": [{"layer": r, "call": 0, "tensor": 0} for r in reads],
                           "output_shapes": [[None, index + 1]], "block": block, "source": None})
         layers.append({"name": f"l{index}", "class": "InputLayer" if kind == "input" else "Dense", "kind": kind,

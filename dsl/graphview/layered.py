@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 try:
     from grandalf.graphs import Edge as GEdge
-    from grandalf.graphs import Graph as GGraph
-    from grandalf.graphs import Vertex
+    from grandalf.graphs import Vertex, graph_core
     from grandalf.layouts import Layer, SugiyamaLayout
+    from grandalf.utils.poset import Poset
 except ImportError as error:  # pragma: no cover - grandalf is a dependency of keras-kdsl
     raise ImportError(
-        "kdsl's graph pictures need the grandalf package: pip install 'grandalf>=0.7'"
+        "kdsl's graph pictures need the grandalf package: pip install 'grandalf>=0.8'"
     ) from error
 
 from .structure import ContainerPlan
@@ -41,6 +41,43 @@ class Layered:
     widths: dict = field(default_factory=dict)  # dummy id -> width (items take theirs from the plan)
     chains: dict = field(default_factory=dict)  # (from item, to item) -> dummy ids, in edge order
     rank_of: dict = field(default_factory=dict)  # vertex id -> rank
+
+
+class _Component(graph_core):
+    """grandalf's connected graph, made from a component computed here, with
+    its vertices and edges in our order. grandalf's own Graph keeps each
+    component's edges in a set (an order that can change between runs) and
+    re-checks connectivity in time quadratic in the vertices."""
+
+    def __init__(self, vertices: list, edges: list):  # noqa: D107 - no super(): that is the part replaced
+        self.directed = True
+        self.sV = Poset(vertices)
+        self.sE = Poset([])
+        self.degenerated_edges = set()  # self-loops: never made here
+        for edge in edges:
+            self.sE.add(edge).attach()
+        for vertex in vertices:
+            vertex.c = self
+
+
+class _Rank(Layer):
+    """grandalf's Layer, told its rank: Layer.setup finds it by searching the
+    list of layers with element-wise comparisons, quadratic in the ranks."""
+
+    rank = 0
+
+    def setup(self, layout):
+        self.layout = layout
+        self._Layer__r = self.rank
+        if len(self) > 1:
+            self._Layer__x = 1.0 / (len(self) - 1)
+        for i, vertex in enumerate(self):
+            layout.grx[vertex].pos = i
+            layout.grx[vertex].bar = i * self._Layer__x
+        if self.rank > 0:
+            self.upper = layout.layers[self.rank - 1]
+        if self.rank < len(layout.layers) - 1:
+            self.lower = layout.layers[self.rank + 1]
 
 
 class _View:
@@ -64,9 +101,7 @@ def layout_container(container: ContainerPlan) -> Layered:
     gedges = {}
     for start, end in container.edges:
         gedges[(start, end)] = GEdge(vertices[start], vertices[end])
-    graph = GGraph(list(vertices.values()), list(gedges.values()))
-    components = sorted(graph.C, key=lambda comp: container.items.index(_first_item(comp, container)))
-    layouts = [_rank_component(comp) for comp in components]
+    layouts = [_rank_component(_Component(*part)) for part in _components(container, vertices, gedges)]
     bottom = max((len(sug.layers) for sug in layouts), default=1) - 1
     for sug in layouts:
         _pin_to_rank(sug, [vertices[i] for i in container.items if i in container.pinned_bottom], bottom)
@@ -75,9 +110,25 @@ def layout_container(container: ContainerPlan) -> Layered:
     return result
 
 
-def _first_item(component, container: ContainerPlan) -> str:
-    members = {v.data for v in component.sV}
-    return next(item for item in container.items if item in members)
+def _components(container: ContainerPlan, vertices: dict, gedges: dict) -> list:
+    """(vertices, edges) of each connected component, in the order of their
+    first item, each in the container's order (union-find over the edges)."""
+    parent = {item: item for item in container.items}
+
+    def find(item):
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for start, end in gedges:
+        parent[find(start)] = find(end)
+    parts = {}
+    for item in container.items:
+        parts.setdefault(find(item), ([], []))[0].append(vertices[item])
+    for (start, _), gedge in gedges.items():
+        parts[find(start)][1].append(gedge)
+    return list(parts.values())
 
 
 def _rank_component(component) -> SugiyamaLayout:
@@ -87,10 +138,38 @@ def _rank_component(component) -> SugiyamaLayout:
     roots = [v for v in component.sV if len(v.e_in()) == 0]
     if not roots:  # a cycle with no way in: start anywhere, deterministically
         roots = [component.sV[0]]
-    component.get_scs_with_feedback(roots)
-    sug.alt_e = [e for e in component.sE if e.feedback]
+    sug.alt_e = _feedback_edges(roots + list(component.sV))
     sug.rank_all(roots)
+    sug.layers = [_Rank(layer) for layer in sug.layers]
     return sug
+
+
+def _feedback_edges(starts: list) -> list:
+    """The edges that close a cycle (back edges of a depth-first search from
+    STARTS, in order), which grandalf reverses to rank a DAG. Done here,
+    without recursion: grandalf's own search recurses once per vertex and
+    raises the interpreter's recursion limit to do so."""
+    state = {}  # vertex -> True while on the search path, False when done
+    feedback = []
+    for start in starts:
+        if start in state:
+            continue
+        state[start] = True
+        path = [(start, iter(start.e_out()))]
+        while path:
+            vertex, edges = path[-1]
+            for edge in edges:
+                target = edge.v[1]
+                if state.get(target) is True:
+                    feedback.append(edge)
+                elif target not in state:
+                    state[target] = True
+                    path.append((target, iter(target.e_out())))
+                    break
+            else:
+                state[vertex] = False
+                path.pop()
+    return feedback
 
 
 def _pin_to_rank(sug: SugiyamaLayout, pinned: list, bottom: int) -> None:
@@ -103,7 +182,7 @@ def _pin_to_rank(sug: SugiyamaLayout, pinned: list, bottom: int) -> None:
             continue
         sug.layers[attr.rank].remove(vertex)
         while len(sug.layers) <= bottom:
-            sug.layers.append(Layer([]))
+            sug.layers.append(_Rank([]))
         attr.rank = bottom
         sug.layers[bottom].append(vertex)
     # No rank is left empty: a vertex is only moved down past ranks its
@@ -115,7 +194,8 @@ def _finish(sug: SugiyamaLayout) -> None:
     sug.dw, sug.dh = DUMMY_WIDTH, 0.0
     for edge in sug.g.E():
         sug.setdummies(edge)
-    for layer in sug.layers:
+    for rank, layer in enumerate(sug.layers):
+        layer.rank = rank
         layer.setup(sug)
     sug.initdone = True
     rounds = ORDERING_ROUNDS
