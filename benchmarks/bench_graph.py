@@ -98,16 +98,23 @@ def compare(runs: int) -> None:
     def graph_layout_layout():
         from graph_layout import SugiyamaLayout
 
-        SugiyamaLayout(nodes=[{} for _ in range(count)], links=[{"source": a, "target": b} for a, b in edges],
-                       size=(1e6, 1e6)).run()
+        SugiyamaLayout(
+            nodes=[{} for _ in range(count)], links=[{"source": a, "target": b} for a, b in edges], size=(1e6, 1e6)
+        ).run()
 
     def pyelk_layout():
         from pyelk import ELK
 
-        ELK().layout({"id": "root", "layoutOptions": {"elk.algorithm": "layered", "elk.direction": "DOWN"},
-                      "children": [{"id": f"n{i}", "width": 160, "height": 62} for i in range(count)],
-                      "edges": [{"id": f"e{k}", "sources": [f"n{a}"], "targets": [f"n{b}"]}
-                                for k, (a, b) in enumerate(edges)]})
+        ELK().layout(
+            {
+                "id": "root",
+                "layoutOptions": {"elk.algorithm": "layered", "elk.direction": "DOWN"},
+                "children": [{"id": f"n{i}", "width": 160, "height": 62} for i in range(count)],
+                "edges": [
+                    {"id": f"e{k}", "sources": [f"n{a}"], "targets": [f"n{b}"]} for k, (a, b) in enumerate(edges)
+                ],
+            }
+        )
 
     print(f"\nCandidates on the flat 1,000-layer graph ({len(edges)} edges), median of {runs}:")
     for name, action in (("grandalf", grandalf_layout), ("graph-layout", graph_layout_layout), ("pyelk", pyelk_layout)):

@@ -71,8 +71,12 @@ def cluster_rect(element) -> tuple:
 
 
 def inside(inner: tuple, outer: tuple) -> bool:
-    return (outer[0] <= inner[0] and outer[1] <= inner[1]
-            and inner[0] + inner[2] <= outer[0] + outer[2] and inner[1] + inner[3] <= outer[1] + outer[3])
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[0] + inner[2] <= outer[0] + outer[2]
+        and inner[1] + inner[3] <= outer[1] + outer[3]
+    )
 
 
 def overlap(a: tuple, b: tuple) -> bool:
@@ -115,7 +119,9 @@ def test_one_layer_element_per_layer(name, fmt, expand):
 def test_every_inbound_read_is_an_edge(name):
     document = fixture(name)
     root = parse_svg(render(document))
-    drawn = {(e.get("data-from"), e.get("data-to"), e.get("data-call"), e.get("d") != "") for e in elements(root, "edge")}
+    drawn = {
+        (e.get("data-from"), e.get("data-to"), e.get("data-call"), e.get("d") != "") for e in elements(root, "edge")
+    }
     wanted = set()
     for entry in document["models"][0]["layers"]:
         for call_index, call in enumerate(entry["calls"]):
@@ -176,7 +182,7 @@ def test_no_two_boxes_overlap(document):
     for expand in (False, True):
         root = parse_svg(render(document, expand=expand))
         boxes = [node_rect(e) for e in visible(root, "node") + visible(root, "terminal")]
-        assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if overlap(a, b)]
+        assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if overlap(a, b)]
 
 
 # ---- shared layers, nested models ------------------------------------------------------------
@@ -211,8 +217,12 @@ def test_expand_draws_the_nested_models_inside_their_cluster():
         for entry in model["layers"]:
             assert inside(nodes[f"{outer}/{entry['name']}"], cluster_rect(clusters[outer]))
     edges = {(e.get("data-from"), e.get("data-to")) for e in elements(opened, "edge")}
-    assert {("text", "text_encoder/tokens"), ("photo", "backbone/input_layer"),
-            ("text_encoder/code", "concatenate"), ("backbone/global_average_pooling2d", "concatenate")} <= edges
+    assert {
+        ("text", "text_encoder/tokens"),
+        ("photo", "backbone/input_layer"),
+        ("text_encoder/code", "concatenate"),
+        ("backbone/global_average_pooling2d", "concatenate"),
+    } <= edges
 
 
 def test_a_second_model_of_the_document_is_drawn_by_name():
@@ -272,7 +282,9 @@ def test_same_bytes_in_other_processes():
     root = Path(__file__).parent.parent
     for seed in ("1", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout == here
 
 
@@ -315,10 +327,12 @@ def test_dot_has_a_node_per_layer_clusters_per_block_and_every_edge():
     assert text.startswith('digraph "resnet_tiny" {') and text.count("{") == text.count("}")
     labels = dict(re.findall(r'^\s*(n\d+) \[label="([^"\\]*(?:\\.[^"\\]*)*)"', text, re.M))
     assert sorted(label.split("\\n")[0] for label in labels.values()) == sorted(
-        e["name"] for e in document["models"][0]["layers"])
+        e["name"] for e in document["models"][0]["layers"]
+    )
     assert len(re.findall(r"subgraph cluster_c\d+ \{", text)) == 3
     assert len(re.findall(r"^\s*n\d+ -> n\d+", text, re.M)) == sum(
-        len(c["inbound"]) for e in document["models"][0]["layers"] for c in e["calls"])
+        len(c["inbound"]) for e in document["models"][0]["layers"] for c in e["calls"]
+    )
 
 
 def test_dot_labels_are_escaped():
@@ -403,13 +417,33 @@ def dag_documents(draw):
         for call_index in range(1 if kind == "input" else draw(st.sampled_from([1, 1, 1, 2]))):
             sources = earlier if call_index == 0 else anything
             reads = [] if kind == "input" else draw(st.lists(st.sampled_from(sources), min_size=1, max_size=3))
-            calls.append({"inbound": [{"layer": r, "call": 0, "tensor": 0} for r in reads],
-                          "output_shapes": [[None, index + 1]], "block": block, "source": None})
-        layers.append({"name": f"l{index}", "class": "InputLayer" if kind == "input" else "Dense", "kind": kind,
-                       "output_shapes": [[None, index + 1]], "params": index, "inbound": [], "calls": calls,
-                       "block": block})
-    model = {"name": "random", "inputs": [], "outputs": [{"name": "out", "layer": layers[-1]["name"], "shape": None}],
-             "layers": layers, "blocks": blocks}
+            calls.append(
+                {
+                    "inbound": [{"layer": r, "call": 0, "tensor": 0} for r in reads],
+                    "output_shapes": [[None, index + 1]],
+                    "block": block,
+                    "source": None,
+                }
+            )
+        layers.append(
+            {
+                "name": f"l{index}",
+                "class": "InputLayer" if kind == "input" else "Dense",
+                "kind": kind,
+                "output_shapes": [[None, index + 1]],
+                "params": index,
+                "inbound": [],
+                "calls": calls,
+                "block": block,
+            }
+        )
+    model = {
+        "name": "random",
+        "inputs": [],
+        "outputs": [{"name": "out", "layer": layers[-1]["name"], "shape": None}],
+        "layers": layers,
+        "blocks": blocks,
+    }
     return {"schema": "kdsl-summary", "version": 1, "models": [model]}
 
 
@@ -426,7 +460,7 @@ def test_random_dags_draw_every_layer_and_edge_without_overlap(document):
             for read in call["inbound"]:
                 assert (read["layer"], entry["name"], str(call_index)) in drawn
     boxes = [node_rect(e) for e in elements(root, "node")]
-    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if overlap(a, b)]
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if overlap(a, b)]
     clusters = {e.get("data-container"): cluster_rect(e) for e in elements(root, "cluster")}
     for entry in model["layers"]:
         if entry["block"] is not None:

@@ -260,5 +260,7 @@ def _changes_shape(entry: Optional[dict], call: int, tensor: int, entries: dict)
     if not reads:
         return False
     first = reads[0]
-    seen = _tensor_shape(entries.get(str(first.get("layer"))), int(first.get("call") or 0), int(first.get("tensor") or 0))
+    seen = _tensor_shape(
+        entries.get(str(first.get("layer"))), int(first.get("call") or 0), int(first.get("tensor") or 0)
+    )
     return out != seen

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from . import labels
 from .document import ROOT, Graph
-from .layered import DUMMY_WIDTH, NODE_GAP, layout_container
+from .layered import NODE_GAP, layout_container
 from .structure import plan
 
 RANK_GAP = 28.0
@@ -231,4 +231,4 @@ def _attach(source, cid, vid, box, placed, leaving, down) -> list:
     return [box[0], bottom if leaving == down else top]
 
 
-__all__ = ["build_scene", "place", "edge_points", "fit_in_order", "DUMMY_WIDTH"]
+__all__ = ["build_scene", "place", "edge_points", "fit_in_order"]

@@ -19,9 +19,7 @@ try:
     from grandalf.layouts import Layer, SugiyamaLayout
     from grandalf.utils.poset import Poset
 except ImportError as error:  # pragma: no cover - grandalf is a dependency of keras-kdsl
-    raise ImportError(
-        "kdsl's graph pictures need the grandalf package: pip install 'grandalf>=0.8'"
-    ) from error
+    raise ImportError("kdsl's graph pictures need the grandalf package: pip install 'grandalf>=0.8'") from error
 
 from .structure import ContainerPlan
 

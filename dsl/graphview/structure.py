@@ -35,7 +35,7 @@ class ContainerPlan:
     id: str
     items: list = field(default_factory=list)  # item ids, in document order
     sizes: dict = field(default_factory=dict)  # item id -> (width, height) when collapsed
-    edges: list = field(default_factory=list)  # unique (from item, to item), first-use order
+    edges: dict = field(default_factory=dict)  # unique (from item, to item) -> None, first-use order
     pinned_bottom: set = field(default_factory=set)  # items drawn in the last rank
 
 
@@ -161,6 +161,6 @@ def _add_hop(container: ContainerPlan, start: str, end: str) -> tuple:
         if item not in container.sizes:
             container.items.append(item)
             container.sizes[item] = (PORT_WIDTH, 0.0)
-    if start != end and (start, end) not in container.edges:
-        container.edges.append((start, end))
+    if start != end:
+        container.edges.setdefault((start, end), None)
     return (container.id, start, end)

@@ -48,7 +48,11 @@ def escape(text) -> str:
     """TEXT safe inside an XML element or a quoted attribute."""
     text = _NOT_XML.sub("\ufffd", str(text))
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
     )
 
 
@@ -76,7 +80,9 @@ def loop_data(box: list) -> str:
     """A shared layer reading its own output: a loop on the box's right side."""
     x = box[0] + box[2] / 2
     top, bottom = box[1] - 6, box[1] + 6
-    return f"M{num(x)},{num(top)} C{num(x + 34)},{num(top - 14)} {num(x + 34)},{num(bottom + 14)} {num(x)},{num(bottom)}"
+    return (
+        f"M{num(x)},{num(top)} C{num(x + 34)},{num(top - 14)} {num(x + 34)},{num(bottom + 14)} {num(x)},{num(bottom)}"
+    )
 
 
 def all_openable(scene: dict) -> set:
@@ -97,7 +103,9 @@ def render_svg(graph: Graph, scene: dict, opened: set, interactive: bool = False
     placed = place(scene, opened)
     width, height = placed["width"], placed["height"]
     # The page sizes the picture to its window and zooms it itself.
-    size = "" if interactive else f' width="{num(width)}" height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}"'
+    size = (
+        "" if interactive else f' width="{num(width)}" height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}"'
+    )
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kdsl-graph"{size} data-width="{num(width)}"'
         f' data-height="{num(height)}" data-model="{escape(graph.model.get("name", ""))}">',
@@ -173,7 +181,9 @@ def _edges(graph, scene, placed, interactive) -> tuple:
         classes = _edge_classes(graph, edge) + ("" if data else " hidden")
         attrs = f' data-edge="{index}" data-from="{escape(edge["source"])}" data-to="{escape(edge["target"])}"'
         if link is not None:
-            attrs += f' data-call="{link["call"]}" data-source-call="{link["source_call"]}" data-tensor="{link["tensor"]}"'
+            attrs += (
+                f' data-call="{link["call"]}" data-source-call="{link["source_call"]}" data-tensor="{link["tensor"]}"'
+            )
         paths.append(f'<path class="{classes}"{attrs} d="{data}" marker-end="url(#kd-arrow)"/>')
         texts.extend(_edge_labels(index, edge, points, interactive))
     return paths, texts
@@ -208,8 +218,10 @@ def _box_text(lines: list, width: float, classes: tuple) -> str:
     parts = []
     for row, line in enumerate(lines):
         y = labels.BOX_PAD_Y + labels.LINE_HEIGHT * row + 11
-        parts.append(f'<text class="line-{classes[min(row, len(classes) - 1)]}" x="{num(width / 2)}" y="{num(y)}"'
-                     f' text-anchor="middle">{escape(line)}</text>')
+        parts.append(
+            f'<text class="line-{classes[min(row, len(classes) - 1)]}" x="{num(width / 2)}" y="{num(y)}"'
+            f' text-anchor="middle">{escape(line)}</text>'
+        )
     return "".join(parts)
 
 
@@ -226,7 +238,9 @@ def _group(classes: str, attrs: str, box, size: tuple, title: str, body: str, rx
         transform = f' transform="translate({num(box[0] - w / 2)},{num(box[1] - h / 2)})"'
     inner = ""
     if double:
-        inner = f'<rect class="inner" x="3" y="3" width="{num(w - 6)}" height="{num(h - 6)}" rx="{num(max(rx - 2, 0))}"/>'
+        inner = (
+            f'<rect class="inner" x="3" y="3" width="{num(w - 6)}" height="{num(h - 6)}" rx="{num(max(rx - 2, 0))}"/>'
+        )
     return (
         f'<g class="{classes}"{attrs}{transform}><title>{escape(title)}</title>'
         f'<rect width="{num(w)}" height="{num(h)}" rx="{num(rx)}"/>{inner}{body}</g>'
@@ -277,7 +291,9 @@ def _nodes(graph, scene, placed, opened, interactive) -> list:
         box = boxes.get(ROOT + "\nT:" + out.key)
         lines = labels.output_lines(out.name, out.shape)
         width, height = labels.box_size(lines)
-        attrs = f' data-output="{escape(out.name)}" data-item="T:{escape(out.key)}" data-layer-from="{escape(out.layer)}"'
+        attrs = (
+            f' data-output="{escape(out.name)}" data-item="T:{escape(out.key)}" data-layer-from="{escape(out.layer)}"'
+        )
         body = _box_text(lines, width, ("name", "shape"))
         parts.append(_group("terminal", attrs, box, (width, height), f"output {out.name}", body, height / 2))
     return parts

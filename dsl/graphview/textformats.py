@@ -65,11 +65,13 @@ def render_dot(graph: Graph) -> str:
             layer = graph.layers[key]
             style = _DOT_SHAPES.get(layer.kind, _DOT_SHAPES["layer"])
             extra = ', penwidth=2.5, color="#8e24aa"' if layer.shared else ""
-            out.append(f"{indent}{node_ids[key]} [label={_dot_label(labels.layer_lines(layer.entry))}, {style}{extra}];")
+            out.append(
+                f"{indent}{node_ids[key]} [label={_dot_label(labels.layer_lines(layer.entry))}, {style}{extra}];"
+            )
         for child in box.children:
             container = graph.containers[child]
             out.append(f"{indent}subgraph cluster_{cluster_ids[child]} {{")
-            out.append(f"{indent}  label={dot_string(container.title)}; style=dashed; color=\"#a67c00\";")
+            out.append(f'{indent}  label={dot_string(container.title)}; style=dashed; color="#a67c00";')
             emit(child, indent + "  ")
             out.append(f"{indent}}}")
 

@@ -48,8 +48,12 @@ def run(tmp_path_factory):
         "screenshot": str(tmp / "graph.png"),
     }
     (tmp / "plan.json").write_text(json.dumps(plan))
-    subprocess.run([node, str(HERE / "graph_page.cjs"), str(tmp / "resnet.html"), str(tmp / "plan.json"),
-                    str(tmp / "out.json")], check=True, timeout=150, cwd=HERE)
+    subprocess.run(
+        [node, str(HERE / "graph_page.cjs"), str(tmp / "resnet.html"), str(tmp / "plan.json"), str(tmp / "out.json")],
+        check=True,
+        timeout=150,
+        cwd=HERE,
+    )
     if os.environ.get("KDSL_UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(tmp / "graph.png", SCREENSHOT)
@@ -100,7 +104,9 @@ def test_clicking_opens_and_collapses_blocks(run):
     assert after_open["opened"] == ["block::0", "block::1"]
     assert after_open["clustersShown"] == ["block::0", "block::1"]
     assert set(seen["afterOpenVisible"]) == top | layers_in(document, 1)
-    assert "block::1" not in after_open["collapsedShown"] and {"block::2", "block::3"} <= set(after_open["collapsedShown"])
+    assert "block::1" not in after_open["collapsedShown"] and {"block::2", "block::3"} <= set(
+        after_open["collapsedShown"]
+    )
     assert_same_placement(after_open["placement"], place(run["scene"], {"block::0", "block::1"}))
     after_close = seen["afterClose"]
     assert after_close["opened"] == ["block::0"]
@@ -145,7 +151,9 @@ def test_everything_open_matches_the_static_svg(run):
     for index, data in static:
         page = seen["allOpenEdgePaths"][int(index)]
         assert re.sub(number, "#", page) == re.sub(number, "#", data)
-        assert [float(v) for v in number.findall(page)] == pytest.approx([float(v) for v in number.findall(data)], abs=0.011)
+        assert [float(v) for v in number.findall(page)] == pytest.approx(
+            [float(v) for v in number.findall(data)], abs=0.011
+        )
 
 
 def test_screenshot_is_a_full_hd_png(run):

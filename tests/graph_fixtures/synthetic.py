@@ -23,10 +23,14 @@ class DocumentBuilder:
 
     def block(self, block: str, call: str, parent) -> int:
         block_id = len(self.blocks)
-        self.blocks.append({"id": block_id, "block": block, "call": call, "parent": parent, "source": _where(block_id + 1)})
+        self.blocks.append(
+            {"id": block_id, "block": block, "call": call, "parent": parent, "source": _where(block_id + 1)}
+        )
         return block_id
 
-    def layer(self, name, klass, shape, inbound=(), params=0, non_trainable=0, kind="layer", block=None, arguments=None):
+    def layer(
+        self, name, klass, shape, inbound=(), params=0, non_trainable=0, kind="layer", block=None, arguments=None
+    ):
         reads = [{"layer": source, "call": 0, "tensor": 0} for source in inbound]
         self.shapes[name] = shape
         self.layers.append(
@@ -42,7 +46,9 @@ class DocumentBuilder:
                 "frozen": False,
                 "arguments": arguments or {},
                 "inbound": list(dict.fromkeys(inbound)),
-                "calls": [{"inbound": reads, "output_shapes": [shape], "block": block, "source": _where(len(self.layers) + 1)}],
+                "calls": [
+                    {"inbound": reads, "output_shapes": [shape], "block": block, "source": _where(len(self.layers) + 1)}
+                ],
                 "shared": False,
                 "block": block,
                 "source": _where(len(self.layers) + 1),
@@ -62,10 +68,25 @@ class DocumentBuilder:
             "outputs": [{"name": n, "layer": n, "shape": self.shapes[n], "dtype": "float32"} for n in outputs],
             "layers": self.layers,
             "blocks": self.blocks,
-            "totals": {"params": total, "trainable": total, "non_trainable": 0, "exact": True, "unknown": [],
-                       "macs": None, "activation_bytes": None, "weight_bytes": None},
+            "totals": {
+                "params": total,
+                "trainable": total,
+                "non_trainable": 0,
+                "exact": True,
+                "unknown": [],
+                "macs": None,
+                "activation_bytes": None,
+                "weight_bytes": None,
+            },
         }
-        return {"schema": "kdsl-summary", "version": 1, "kdsl": "0.1.0", "file": SOURCE, "models": [model], "skipped": []}
+        return {
+            "schema": "kdsl-summary",
+            "version": 1,
+            "kdsl": "0.1.0",
+            "file": SOURCE,
+            "models": [model],
+            "skipped": [],
+        }
 
 
 def _conv(b, name, source, filters, kernel, stride, block, padding="same"):
@@ -74,8 +95,15 @@ def _conv(b, name, source, filters, kernel, stride, block, padding="same"):
         shape = [None, (h - kernel) // stride + 1, (w - kernel) // stride + 1, filters]
     else:
         shape = [None, -(-h // stride), -(-w // stride), filters]
-    return b.layer(name, "Conv2D", shape, [source], kernel * kernel * c * filters + filters, block=block,
-                   arguments={"filters": filters, "kernel_size": kernel, "strides": stride})
+    return b.layer(
+        name,
+        "Conv2D",
+        shape,
+        [source],
+        kernel * kernel * c * filters + filters,
+        block=block,
+        arguments={"filters": filters, "kernel_size": kernel, "strides": stride},
+    )
 
 
 def _bn(b, name, source, block):
@@ -92,8 +120,15 @@ def _residual(b, x, filters, stride, conv_shortcut, name, block):
         shortcut = _bn(b, name + "_0_bn", _conv(b, name + "_0_conv", x, 4 * filters, 1, stride, block), block)
     else:
         shortcut = x
-    y = _relu(b, name + "_1_relu", _bn(b, name + "_1_bn", _conv(b, name + "_1_conv", x, filters, 1, stride, block), block), block)
-    y = _relu(b, name + "_2_relu", _bn(b, name + "_2_bn", _conv(b, name + "_2_conv", y, filters, 3, 1, block), block), block)
+    y = _relu(
+        b,
+        name + "_1_relu",
+        _bn(b, name + "_1_bn", _conv(b, name + "_1_conv", x, filters, 1, stride, block), block),
+        block,
+    )
+    y = _relu(
+        b, name + "_2_relu", _bn(b, name + "_2_bn", _conv(b, name + "_2_conv", y, filters, 3, 1, block), block), block
+    )
     y = _bn(b, name + "_3_bn", _conv(b, name + "_3_conv", y, 4 * filters, 1, 1, block), block)
     added = b.layer(name + "_add", "Add", b.shapes[y], [shortcut, y], block=block)
     return _relu(b, name + "_out", added, block)
@@ -114,8 +149,11 @@ def resnet50_like() -> dict:
         stack = b.block("stack1", f'stack1({filters}, {count}, stride1={stride}, name="{name}")', None)
         for index in range(1, count + 1):
             first = index == 1
-            call = ('block1(x, filters, stride=stride1, name=name + "_block1")' if first
-                    else 'block1(x, filters, conv_shortcut=False, name=name + "_block" + str(i))')
+            call = (
+                'block1(x, filters, stride=stride1, name=name + "_block1")'
+                if first
+                else 'block1(x, filters, conv_shortcut=False, name=name + "_block" + str(i))'
+            )
             residual = b.block("block1", call, stack)
             x = _residual(b, x, filters, stride if first else 1, first, f"{name}_block{index}", residual)
     x = b.layer("avg_pool", "GlobalAveragePooling2D", [None, 2048], [x])
