@@ -199,6 +199,17 @@ def test_shared_layer_is_one_box_linked_to_every_call():
     assert all("shared-call" in classes(e) for e in into + out)
     call_labels = {e.text for e in elements(root, "edge-label") if e.get("data-end") == "end"}
     assert call_labels == {"#1", "#2"}
+    # each call's edge reaches (and leaves) the one box at its own point
+    ends = {tuple(re.findall(r"[-\d.]+", e.get("d"))[-2:]) for e in into}
+    starts = {tuple(re.findall(r"[-\d.]+", e.get("d"))[:2]) for e in out}
+    assert len(ends) == 2 and len(starts) == 2
+
+
+def test_a_tensor_read_twice_is_labelled_once():
+    root = parse_svg(render(fixture("multi_io")))
+    edges = {e.get("data-edge"): e.get("data-from") for e in elements(root, "edge")}
+    starts = [edges[t.get("data-edge")] for t in elements(root, "edge-label") if t.get("data-end") == "start"]
+    assert sorted(starts) == ["<script>alert(1)</script>", "concatenate"]  # each read by two layers
 
 
 def test_expand_draws_the_nested_models_inside_their_cluster():

@@ -52,20 +52,51 @@ def build_scene(graph: Graph) -> dict:
             "x": layered.x,
             "sizes": sizes,
         }
+    spreads = _spreads(graph, edges, plans)
     scene_edges = []
+    labelled = set()
     for edge in edges:
         scene_edge = {
             "source": edge.source,
             "target": edge.target,
             "hops": [[cid, a, b, chains[cid].get((a, b), [])] for cid, a, b in edge.hops],
+            "spread": spreads[edge.index],
             "link": None,
             "label_start": "",
             "label_end": "",
         }
         if edge.link is not None:
             scene_edge.update(_link_fields(graph, edge.link))
+            tensor = (edge.source, edge.link.source_call, edge.link.tensor)
+            if tensor in labelled:  # one label per tensor, however many read it
+                scene_edge["label_start"] = ""
+            labelled.add(tensor)
         scene_edges.append(scene_edge)
     return {"containers": containers, "edges": scene_edges}
+
+
+ATTACH_SPACING = 14.0
+
+
+def _spreads(graph: Graph, edges: list, plans: dict) -> list:
+    """For each edge, how far from the middle of its layer's bottom it
+    leaves and of its target's top it arrives: the edges at one box are
+    spread across it in document order, so each call's edge stays visible."""
+    leaving, arriving = {}, {}
+    for edge in edges:
+        if edge.source != edge.target:
+            leaving.setdefault(edge.source, []).append(edge.index)
+            arriving.setdefault(edge.target, []).append(edge.index)
+    spreads = [[0.0, 0.0] for _ in edges]
+    for end, groups in ((0, leaving), (1, arriving)):
+        for key, indices in groups.items():
+            if len(indices) < 2 or key not in graph.layers:
+                continue
+            width = plans[graph.layers[key].container].sizes["L:" + key][0]
+            spacing = min(ATTACH_SPACING, (width - 16) / (len(indices) - 1))
+            for position, index in enumerate(indices):
+                spreads[index][end] = (position - (len(indices) - 1) / 2) * spacing
+    return spreads
 
 
 def _link_fields(graph: Graph, link) -> dict:
@@ -192,27 +223,31 @@ def edge_points(edge: dict, placed: dict) -> list:
     for cid, start, end, chain in edge["hops"]:
         if cid not in placed["frames"]:
             continue
-        for point in _hop_points(edge["source"], cid, start, end, chain, placed):
+        for point in _hop_points(edge, cid, start, end, chain, placed):
             if not points or abs(points[-1][0] - point[0]) > 0.001 or abs(points[-1][1] - point[1]) > 0.001:
                 points.append(point)
     return points
 
 
-def _hop_points(source, cid, start, end, chain, placed) -> list:
+def _hop_points(edge, cid, start, end, chain, placed) -> list:
     boxes = placed["boxes"]
+    source = edge["source"]
     a = boxes[cid + "\n" + start]
     b = boxes[cid + "\n" + end]
     down = a[4] <= b[4]
-    points = [_attach(source, cid, start, a, placed, leaving=True, down=down)]
+    # Spread only where the edge meets its own layer's box, not a cluster's.
+    start_dx = edge["spread"][0] if start == "L:" + source else 0.0
+    end_dx = edge["spread"][1] if end == "L:" + edge["target"] else 0.0
+    points = [_attach(source, cid, start, a, placed, True, down, start_dx)]
     for dummy in chain:
         d = boxes[cid + "\n" + dummy]
         top, bottom = placed["bands"][cid][d[4]]
         points.extend([[d[0], top], [d[0], bottom]] if down else [[d[0], bottom], [d[0], top]])
-    points.append(_attach(source, cid, end, b, placed, leaving=False, down=down))
+    points.append(_attach(source, cid, end, b, placed, False, down, end_dx))
     return points
 
 
-def _attach(source, cid, vid, box, placed, leaving, down) -> list:
+def _attach(source, cid, vid, box, placed, leaving, down, dx) -> list:
     """Where an edge leaves or reaches item VID of container CID."""
     frame = placed["frames"][cid]
     if vid.startswith("I:"):
@@ -228,7 +263,7 @@ def _attach(source, cid, vid, box, placed, leaving, down) -> list:
             return [placed["boxes"][key][0], inner[1] + inner[3] if leaving else inner[1]]
     bottom = box[1] + box[3] / 2
     top = box[1] - box[3] / 2
-    return [box[0], bottom if leaving == down else top]
+    return [box[0] + dx, bottom if leaving == down else top]
 
 
 __all__ = ["build_scene", "place", "edge_points", "fit_in_order"]

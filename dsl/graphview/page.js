@@ -120,7 +120,7 @@
     return result;
   }
 
-  function attach(source, cid, vid, box, leaving, down) {
+  function attach(source, cid, vid, box, leaving, down, dx) {
     var frame = placed.frames[cid];
     if (vid.indexOf("I:") === 0) return [box[0], frame[1]];
     if (vid.indexOf("O:") === 0) return [box[0], frame[1] + frame[3]];
@@ -133,7 +133,7 @@
       }
     }
     var bottom = box[1] + box[3] / 2, top = box[1] - box[3] / 2;
-    return [box[0], leaving === down ? bottom : top];
+    return [box[0] + dx, leaving === down ? bottom : top];
   }
 
   function edgePoints(edge) {
@@ -143,14 +143,16 @@
       if (!placed.frames[cid]) return;
       var a = placed.boxes[cid + "\n" + start], b = placed.boxes[cid + "\n" + end];
       var down = a[4] <= b[4];
-      var hopPoints = [attach(edge.source, cid, start, a, true, down)];
+      var startDx = start === "L:" + edge.source ? edge.spread[0] : 0.0;
+      var endDx = end === "L:" + edge.target ? edge.spread[1] : 0.0;
+      var hopPoints = [attach(edge.source, cid, start, a, true, down, startDx)];
       chain.forEach(function (dummy) {
         var d = placed.boxes[cid + "\n" + dummy];
         var band = placed.bands[cid][d[4]];
         if (down) hopPoints.push([d[0], band[0]], [d[0], band[1]]);
         else hopPoints.push([d[0], band[1]], [d[0], band[0]]);
       });
-      hopPoints.push(attach(edge.source, cid, end, b, false, down));
+      hopPoints.push(attach(edge.source, cid, end, b, false, down, endDx));
       hopPoints.forEach(function (p) {
         var q = points[points.length - 1];
         if (!q || Math.abs(q[0] - p[0]) > 0.001 || Math.abs(q[1] - p[1]) > 0.001) points.push(p);
@@ -244,7 +246,8 @@
       if (!points || !points.length) { t.classList.add("hidden"); return; }
       t.classList.remove("hidden");
       var p = t.dataset.end === "start" ? points[0] : points[points.length - 1];
-      t.setAttribute("x", num(p[0] + 4));
+      var side = t.getAttribute("text-anchor") === "end" ? -4 : 4;
+      t.setAttribute("x", num(p[0] + side));
       t.setAttribute("y", num(t.dataset.end === "start" ? p[1] + 12 : p[1] - 4));
     });
     svg.dataset.width = num(placed.width);

@@ -197,15 +197,19 @@ def _edge_labels(index: int, edge: dict, points: list, interactive: bool) -> lis
         hidden = not points
         if hidden and not interactive:
             continue
+        # An edge spread left of its box's middle is labelled on its left.
+        left = edge["spread"][0 if end == "start" else 1] < 0
+        side = -4 if left else 4
         if hidden:
             x = y = 0.0
         elif end == "start":
-            x, y = points[0][0] + 4, points[0][1] + 12
+            x, y = points[0][0] + side, points[0][1] + 12
         else:
-            x, y = points[-1][0] + 4, points[-1][1] - 4
+            x, y = points[-1][0] + side, points[-1][1] - 4
         classes = "edge-label" + (" call" if end == "end" else "") + (" hidden" if hidden else "")
         texts.append(
-            f'<text class="{classes}" data-edge="{index}" data-end="{end}" x="{num(x)}" y="{num(y)}">{escape(text)}</text>'
+            f'<text class="{classes}" data-edge="{index}" data-end="{end}" x="{num(x)}" y="{num(y)}"'
+            f' text-anchor="{"end" if left else "start"}">{escape(text)}</text>'
         )
     return texts
 
