@@ -61,6 +61,12 @@ async function clickSelector(page, selector) {
       Array.from(document.querySelectorAll("g.layer")).map((g) => g.dataset.layer));
     out.initial = await state(page);
     out.initialVisible = await visibleLayers(page);
+    if (plan.mode === "placement") {  // only: the page's placement, closed and all open
+      await clickSelector(page, "#kdsl-open-all");
+      out.allOpen = await state(page);
+      out.allOpenVisible = await visibleLayers(page);
+      return;
+    }
 
     // Open a block by clicking its collapsed box, then one inside it.
     for (const cid of plan.open) {
@@ -122,6 +128,6 @@ async function clickSelector(page, selector) {
   } finally {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
+    fs.writeFileSync(outPath, JSON.stringify(out));
   }
-  fs.writeFileSync(outPath, JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -161,3 +161,37 @@ def test_screenshot_is_a_full_hd_png(run):
         header = png.read(24)
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1920, 1080)
+
+
+FIXTURES = HERE.parent / "graph_fixtures"
+
+
+@pytest.mark.parametrize("name", ["residual", "shared", "nested", "multi_io"])
+def test_page_and_kdsl_agree_on_the_fixtures(name, tmp_path):
+    """Each hand-written document (nested models opened, hostile names, a
+    shared layer) loads without an error, and page.js places every box where
+    geometry.py does, first and with everything open."""
+    document = json.loads((FIXTURES / f"{name}.json").read_text())
+    (tmp_path / "page.html").write_text(render(document, fmt="html", expand=True), encoding="utf-8")
+    (tmp_path / "plan.json").write_text(json.dumps({"mode": "placement"}))
+    subprocess.run(
+        [
+            shutil.which("node"),
+            str(HERE / "graph_page.cjs"),
+            str(tmp_path / "page.html"),
+            str(tmp_path / "plan.json"),
+            str(tmp_path / "out.json"),
+        ],
+        check=True,
+        timeout=120,
+        cwd=HERE,
+    )
+    seen = json.loads((tmp_path / "out.json").read_text())
+    assert seen["console"] == [] and seen["requests"] == []
+    scene = build_scene(build_graph(select_model(document, None), expand=True))
+    assert_same_placement(seen["initial"]["placement"], place(scene, initial_page_state(scene)))
+    assert_same_placement(seen["allOpen"]["placement"], place(scene, all_openable(scene)))
+    keys = seen["layerElements"]
+    assert len(keys) == len(set(keys))
+    opened_models = {cid[len("model:"):] for cid in scene["containers"] if cid.startswith("model:")}
+    assert set(seen["allOpenVisible"]) == set(keys) - opened_models  # those are clusters, not boxes
