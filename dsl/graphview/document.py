@@ -26,18 +26,22 @@ class Layer:
 
     @property
     def name(self) -> str:
+        """The layer's name in its model."""
         return str(self.entry.get("name", ""))
 
     @property
     def kind(self) -> str:
+        """input, layer, custom, op, model or application."""
         return str(self.entry.get("kind", "layer"))
 
     @property
     def calls(self) -> list:
+        """The CALL entries, one per application of the layer."""
         return self.entry.get("calls") or []
 
     @property
     def shared(self) -> bool:
+        """Called more than once (or marked shared by the document)."""
         return len(self.calls) > 1 or bool(self.entry.get("shared"))
 
 

@@ -16,6 +16,7 @@ MAX_LINE_CHARS = 44
 
 
 def format_dim(dim) -> str:
+    """One dimension as Keras prints it (None for unknown)."""
     return "None" if dim is None else str(dim)
 
 

@@ -40,22 +40,27 @@ class ContainerPlan:
 
 
 def layer_item(key: str) -> str:
+    """The item id of a layer's box."""
     return "L:" + key
 
 
 def box_item(container_id: str) -> str:
+    """The item id of a child container in its parent."""
     return "C:" + container_id
 
 
 def in_port(container_id: str, source: str) -> str:
+    """The item id of the port where the tensor of SOURCE enters a container."""
     return f"I:{container_id}|{source}"
 
 
 def out_port(container_id: str, source: str) -> str:
+    """The item id of the port where the tensor of SOURCE leaves a container."""
     return f"O:{container_id}|{source}"
 
 
 def terminal_item(key: str) -> str:
+    """The item id of a model output's terminal."""
     return "T:" + key
 
 
@@ -80,6 +85,7 @@ def collapsed_size(graph: Graph, container_id: str) -> tuple:
 
 
 def block_lines(graph: Graph, container_id: str) -> list:
+    """The lines of a collapsed block's box."""
     box = graph.containers[container_id]
     return labels.block_lines(box.title, graph.layer_count(container_id), container_params(graph, container_id))
 
