@@ -11,7 +11,7 @@ has none.  `subscript_type(t, index)` is the type of `t[index]`.  See base.py
 for OpCall and the registry, common.py for the shared Keras arithmetic.
 """
 
-from . import constants, elementwise, linalg, reductions, shaping  # noqa: F401  (imported to register their rules)
+from . import constants, eager, elementwise, linalg, reductions, shaping  # noqa: F401  (imported to register their rules)
 from .base import OP_RULES, OpCall, OpRule, infer_op, lookup_op, op_rule, ruled_ops
 from .binding import bind_op
 from .refusals import REFUSALS, refusal

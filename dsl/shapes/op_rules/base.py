@@ -51,6 +51,9 @@ class OpCall:
 OpRule = Callable[[OpCall], Any]
 OP_RULES: dict[str, OpRule] = {}
 
+# op name -> f(call, type) giving TensorFlow's eager result where it differs (eager.py).
+EAGER_ADJUSTMENTS: dict[str, Callable[[OpCall, Any], Any]] = {}
+
 
 def op_rule(*names: str) -> Callable[[OpRule], OpRule]:
     """Register the decorated function as the rule of the ops NAMES."""
@@ -77,10 +80,13 @@ def ruled_ops() -> frozenset:
 
 
 def infer_op(call: OpCall) -> Any:
-    """The output type(s) of CALL by its op's rule.  Every output shape is
+    """The output type(s) of CALL by its op's rule (with TensorFlow's eager
+    differences when `call.eager`, see eager.py).  Every output shape is
     checked as `KerasTensor` checks it (no negative dimension).  Raises
     KeyError when the op has no rule, RuleError when Keras rejects the call."""
     out = OP_RULES[call.name](call)
+    if call.eager and call.name in EAGER_ADJUSTMENTS:
+        out = EAGER_ADJUSTMENTS[call.name](call, out)
     return _checked(call, out)
 
 

@@ -7,7 +7,8 @@ dtype's own arithmetic and supports no uint8 or bool; `tf.zeros` takes the
 dtype name as given ("int" is not one).  Where TensorFlow's result differs
 from NumPy's, and so from Keras's other backends, the rule refuses the call
 (a kd model must build the same on every backend): `eye` with an offset `k`
-on a non-square matrix, and `k` beyond the matrix.  `linspace(...,
+on a non-square matrix, and `k` beyond the matrix; `arange` with negative
+bounds in an unsigned dtype (TensorFlow wraps them around).  `linspace(...,
 retstep=True)` (a (tensor, step) pair) is not supported.
 """
 
@@ -99,6 +100,9 @@ def full(call: OpCall) -> TensorType:
         _broadcasts_to(call, known_shape(call, fill, "fill_value"), shape)
     elif not isinstance(fill, (bool, int, float)):
         raise fail(call, "KD505", "`fill_value` must be a number or a tensor.", "fill_value")
+    elif isinstance(fill, bool) and dtype == "bfloat16":
+        # tf.convert_to_tensor has no bool -> bfloat16 conversion (other floats have one).
+        raise fail(call, "KD504", "TensorFlow cannot convert a bool to bfloat16.", "fill_value", hint="write 1.0 or 0.0")
     return TensorType(shape, dtype or FLOATX)
 
 
@@ -183,10 +187,14 @@ def arange(call: OpCall) -> TensorType:
         start, stop = 0, start
     step = 1 if step is None else step
     values = (start, stop, step)
-    if any(isinstance(v, bool) for v in values) or (
-        "int" in dtype and not all(_is_int(v) for v in values)
-    ) or (dtype.startswith("uint") and any(v < 0 for v in values)):
+    if any(isinstance(v, bool) for v in values) or ("int" in dtype and not all(_is_int(v) for v in values)):
         raise fail(call, "KD505", f"the bounds cannot be converted to {dtype}.", "start", "stop", "step")
+    if dtype.startswith("uint") and any(v < 0 for v in values):
+        # TensorFlow wraps them around (and crashes on uint64); kd refuses what no backend does sensibly.
+        raise fail(
+            call, "KD505", f"negative bounds with the unsigned dtype {dtype} wrap around in TensorFlow.",
+            "start", "stop", "step",
+        )
     return TensorType((_range_size(call, dtype, *values),), dtype)
 
 
@@ -253,6 +261,10 @@ def linspace(call: OpCall) -> TensorType:
             dtype = result_type(call, *(v.dtype if isinstance(v, TensorType) else type(v) for v in (start, stop)), float)
         else:
             dtype = standardize_dtype(call, call["dtype"])
+        if dtype == "bool":
+            raise fail(call, "KD504", "TensorFlow's linspace cannot compute in bool.", "dtype")
+        if dtype == "bfloat16" and any(isinstance(v, bool) for v in (start, stop)):
+            raise fail(call, "KD504", "TensorFlow cannot convert a bool to bfloat16.", "start", "stop")
     shape.insert(axis, num)
     return TensorType(tuple(shape), dtype)
 
