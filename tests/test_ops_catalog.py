@@ -97,6 +97,12 @@ def test_the_required_families_are_ruled():
     assert [n for n in required if lookup_op(n) is None] == []
 
 
+def test_every_rule_belongs_to_a_documented_family():
+    from dsl.shapes.op_rules import FAMILIES, family
+
+    assert {family(n) for n in ruled_ops()} == set(FAMILIES)
+
+
 def test_the_catalog_records_rules_and_refusals(cat):
     assert set(cat.op_names()) == _keras_op_names()
     for name in cat.op_names():

@@ -24,6 +24,7 @@ FAMILIES = {
     "shaping": "Shape ops",
     "linalg": "Linear algebra",
     "constants": "Constant makers",
+    "subscript": "Subscripts",
 }
 
 
