@@ -58,7 +58,7 @@ def _kernel_error(call: OpCall, dtype: str, what: str):
     return fail(
         call, "KD504",
         f"on constant tensors Keras runs TensorFlow's kernel at once, and it takes {what}. Received: dtype {dtype}",
-        hint=f'cast the constant first: ops.cast(..., "float32")',
+        hint='cast the constant first: ops.cast(..., "float32")',
     )
 
 
