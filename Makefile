@@ -48,6 +48,7 @@ bench-graph: $(STAMP)
 
 catalog: $(STAMP)
 	$(BIN)/python scripts/gen_catalog.py
+	$(BIN)/python scripts/gen_ops_catalog.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis

@@ -20,7 +20,7 @@ STAGES = {
     "span": 0, "codes": 0, "limits": 0, "resources": 0, "files": 0,
     "namespaces": 0, "synthetic": 0, "highlight": 0,
     "diagnostics": 1, "runtime": 1,
-    "catalog": 2, "ops_catalog": 2, "shapes": 2, "data": 2,
+    "catalog": 2, "data": 2, "ops_catalog": 2.5, "shapes": 2.7,
     # the pipeline
     "syntax": 3,
     "semantics": 4, "fmt": 4,

@@ -12,7 +12,8 @@ from .. import codes
 from .base import RuleError, TensorType
 from .util import broadcast_shapes, format_shape
 
-Operand = Union[TensorType, int, float, bool]
+# A tensor type, a Python number, a dtype name ("int32") or the type int/float/bool.
+Operand = Union[TensorType, int, float, bool, str, type]
 
 # keras/src/backend/common/dtypes.py: each type's immediate successors.
 _LATTICE = {
@@ -47,6 +48,10 @@ def _upper_bounds(node: str) -> frozenset:
 
 def _least_upper_bound(nodes: frozenset) -> str:
     """The least type every one of NODES promotes to."""
+    unknown = sorted(n for n in nodes if n not in _LATTICE)
+    if unknown:
+        # float8 and string dtypes have no implicit promotion in Keras.
+        raise RuleError("KD504", f"no implicit type promotion for {unknown}", "cast the operand explicitly")
     common = frozenset.intersection(*(_upper_bounds(n) for n in nodes))
     lub = (common & nodes) or {c for c in common if common <= _upper_bounds(c)}
     if len(lub) != 1:
@@ -56,9 +61,17 @@ def _least_upper_bound(nodes: frozenset) -> str:
 
 def _weak(value: Operand) -> tuple:
     """(dtype, is_weak) of an operand; Python numbers are weak, like Keras's
-    `type(x)` operands (int -> int64 on TensorFlow, float -> float32)."""
+    `type(x)` operands (int -> int64 on TensorFlow, float -> float32).  A
+    dtype name is a strong dtype, and the Python types `int` and `float`
+    are weak like their values (`dtypes.result_type(x.dtype, float)`)."""
     if isinstance(value, TensorType):
         return value.dtype, False
+    if isinstance(value, str):
+        return value, False
+    if value is int or value is float:
+        return ("int64" if value is int else "float32"), True
+    if value is bool:
+        return "bool", False
     if isinstance(value, bool):
         return "bool", False  # Keras marks only `int` and `float` as weak
     return ("int64" if isinstance(value, int) else "float32"), True
@@ -67,7 +80,11 @@ def _weak(value: Operand) -> tuple:
 def result_type(*operands: Operand) -> str:
     """keras.backend.result_type of the operands' dtypes (floatx float32,
     TensorFlow backend, so 64-bit types are kept)."""
+    if not operands:
+        return "float32"  # Keras: no dtypes gives floatx
     pairs = [_weak(v) for v in operands]
+    if any(d.startswith("float8") for d, _ in pairs):
+        raise RuleError("KD504", "there is no implicit conversion from float8 dtypes to others", "cast it explicitly")
     dtypes = [d for d, _ in pairs]
     if len(pairs) == 1:
         out, weak = pairs[0]
