@@ -141,6 +141,13 @@ def compile_and_build(source: str, folder: Path, model: str, filename: str = "pr
     return result, module, getattr(module, f"build_{model}")()
 
 
+def run_forward(model) -> None:
+    """Run MODEL on one batch of synthetic inputs (it must not fail)."""
+    from dsl.synthetic import batch_for
+
+    batch_for(model, batch=2, unknown=8)  # calls the model on its inputs
+
+
 def train_one_step(module, model_name: str, model) -> None:
     """compile_NAME (when the source has compile settings) and one step."""
     from dsl.synthetic import batch_for

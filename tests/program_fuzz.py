@@ -101,7 +101,8 @@ class _Writer:
 
     def unread(self) -> list:
         """Tensors no statement reads, in order."""
-        read = {name for line in self.lines if "=" in line
+        # A dead branch reads its source, but no output depends on it.
+        read = {name for line in self.lines if "=" in line and not line.lstrip().startswith("_dead")
                 for name in re.findall(r"\bt\d+\b", line.split("=", 1)[1])}
         return [n for n in self.shapes if n not in read]
 
@@ -185,7 +186,7 @@ def _seq_step(w: _Writer) -> None:
     t, f = w.shapes[x]
     u = w.choice([2, 4, 6])
     op = w.choice(["conv", "rnn", "bi", "branches", "mha", "attention", "norm", "pool", "dense", "timedist",
-                   "flatten"])
+                   "flatten", "broadcast"])
     if op == "conv":
         k = w.choice([1, 2, 3])
         padding = w.choice(["same", "valid", "causal"])
@@ -206,7 +207,9 @@ def _seq_step(w: _Writer) -> None:
         kernels = w.draw(st.lists(st.sampled_from([1, 2, 3]), min_size=2, max_size=3))
         w.bind("seq", (t, u * len(kernels)), f"seq_branches({x}, {kernels}, {u})")
     elif op == "mha":
-        value = w.pick("seq", "img")
+        # Values of another rank build symbolically but fail on the first
+        # batch (tests/test_fidelity.py): kdsl refuses them.
+        value = w.pick("seq")
         heads = w.choice([1, 2])
         w.bind("seq", (t, f), f"MultiHeadAttention(num_heads={heads}, key_dim={u})({x}, {value})")
     elif op == "attention":
@@ -223,6 +226,12 @@ def _seq_step(w: _Writer) -> None:
         w.bind("seq", (t, u), f"{x} -> TimeDistributed(Dense({u}))")
     elif op == "flatten":
         w.bind("vec", (t * f,), f"{x} -> Flatten()")
+    elif op == "broadcast":
+        # A merge (or arithmetic) of a sequence and a vector of another rank.
+        other = w.pick("vec")
+        if other is not None and w.shapes[other] == (f,):
+            w.bind("seq", (t, f), w.choice([f"add({x}, {other})", f"multiply({other}, {x})", f"{x} * {other}",
+                                            f"{other} - {x}", f"maximum({x}, {other})"]))
 
 
 def _img_step(w: _Writer) -> None:
