@@ -26,7 +26,7 @@ from . import instances, model_checks, model_io, tensor_ops
 from .auto_names import AutoNames, snake_case
 from .compile_settings import evaluate_compile
 from .frame import EMPTY_SCOPE, Frame, call_sites
-from .graph import ModelGraph
+from .graph import BlockCall, ModelGraph
 from .values import POISON, Instance, Tensor, UnknownDim, kind_name, show
 
 
@@ -495,7 +495,8 @@ class Evaluator:
         if _poisoned(args, kwargs):
             return POISON
         env = self.bind_params(ref, block.params, args, kwargs, expr, f"block `{block.name}`")
-        inner = Frame(ref.file, block, scope_of(ref.file, block), frame.graph, env, caller=frame, call_span=expr.span)
+        inner = Frame(ref.file, block, scope_of(ref.file, block), frame.graph, env, caller=frame, call_span=expr.span,
+                      block_call=_block_call(frame, block, expr))
         self.active.append(block)
         try:
             self.run_body(inner, block.body)
@@ -546,6 +547,14 @@ class Evaluator:
         n.Chain: _chain,
         n.Call: _call,
     }
+
+
+def _block_call(frame: Frame, block: n.BlockDef, expr: n.Call) -> BlockCall:
+    """Record a call of BLOCK in the model's graph, titled as written."""
+    text = " ".join(frame.file.module.source[expr.span.start:expr.span.end].split())
+    call = BlockCall(len(frame.graph.block_calls), block.name, text, frame.block_call, expr.span, frame.file.display)
+    frame.graph.block_calls.append(call)
+    return call
 
 
 def _keyword_span(expr: n.Call, key: str) -> n.Span:

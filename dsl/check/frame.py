@@ -25,6 +25,7 @@ class Frame:
     input_shapes: Optional[list] = None  # overrides when a model is re-run on new inputs
     caller: Optional["Frame"] = None  # blocks: the frame that called this one
     call_span: Optional[n.Span] = None  # blocks: where they were called
+    block_call: Any = None  # blocks: this call's graph.BlockCall
 
     @property
     def is_model(self) -> bool:

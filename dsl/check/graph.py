@@ -20,6 +20,7 @@ class Node:
     outputs: Any  # a Tensor, or a tuple/list of them
     span: Span
     filename: str
+    block: Any = None  # the BlockCall it was applied in, None at the model's top level
 
     def input_tensors(self) -> list:
         """Every tensor the node reads, in argument order."""
@@ -34,6 +35,19 @@ class Node:
             elif isinstance(item, (list, tuple)):
                 stack.extend(reversed(item))
         return found
+
+
+@dataclass(eq=False, slots=True)
+class BlockCall:
+    """One call of a block while a model was evaluated (a block called in a
+    loop gives one per iteration): what `kdsl graph` draws as a cluster."""
+
+    id: int
+    block: str  # the block's name
+    call: str  # the call as written (`residual(128, stride=2)`)
+    parent: Optional["BlockCall"]
+    span: Span
+    filename: str
 
 
 @dataclass(eq=False, slots=True)
@@ -63,6 +77,7 @@ class ModelGraph:
     outputs: list = field(default_factory=list)  # OutputSpec
     instances: list = field(default_factory=list)  # values.Instance, in creation order
     nodes: list = field(default_factory=list)  # Node, in evaluation order
+    block_calls: list = field(default_factory=list)  # BlockCall, in evaluation order
     compile: Optional[dict] = None  # evaluated compile keywords
     compile_stmt: Any = None  # the nodes.CompileStmt, for the spans of its entries
     complete: bool = True  # False when an error left parts unknown

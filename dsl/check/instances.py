@@ -300,7 +300,7 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights):
         inst.params_known = weights is not None
         if inst.kind == "layer":
             ev.names.use(kcat.load().name_effects(inst.cls)[1])
-    node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display)
+    node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display, frame.block_call)
     node.outputs = _wrap(out_types, node)
     inst.calls.append(node)
     frame.graph.nodes.append(node)
