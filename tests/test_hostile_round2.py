@@ -337,8 +337,8 @@ def test_19_a_flat_chain_is_not_nesting():
 def test_19_lone_cr_and_crlf_line_endings(tmp_path):
     source = _model("y = x -> Dense(2)", "output z = y")
     assert _codes(source.replace("\n", "\r")) == []
-    broken = source.replace("Dense(2)", "Dense(2") .replace("\n", "\r")
-    (d,) = [d for d in check_text(broken, "m.kd").diagnostics if d.is_error]
-    assert d.span.line > 1
+    broken = source.replace("Dense(2)", "Dense(2").replace("\n", "\r")
+    found = [(d.code, d.span.line) for d in check_text(broken, "m.kd").diagnostics]
+    assert found == [("KD100", 4), ("KD100", 6)]  # each unclosed call, at the line after it
     result = compile_text(("## A doc\n## comment.\n" + _model()).replace("\n", "\r\n"), "m.kd")
     assert result.ok and "\r" not in result.text and '"""A doc\n    comment."""' in result.text

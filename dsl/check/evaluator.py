@@ -18,7 +18,7 @@ from ..limits import Limits
 from ..semantics.naming import model_naming
 from ..semantics.scope import (
     AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef,
-    global_names, resolve_global, scope_of,
+    global_names, lost_statements, resolve_global, scope_of,
 )
 from ..syntax import tree as n
 from . import constants as consts
@@ -47,8 +47,9 @@ def _label(expr) -> str:
 class Evaluator:
     """Evaluates the models of a program; see `check_program`."""
 
-    def __init__(self, program, limits: Limits, reporter: Reporter):
+    def __init__(self, program, limits: Limits, reporter: Reporter, facts=None):
         self.program = program
+        self.facts = facts  # a facts.Facts to record every value in (the editor), or None
         self.limits = limits
         self.reporter = reporter
         self.steps = 0
@@ -59,6 +60,11 @@ class Evaluator:
         self.current_loop: Optional[n.For] = None
         self.warned_classes: set = set()
         self.annotating = False  # evaluating the value of an annotated statement
+        if facts is not None:
+            # Shadow the hot methods only when recording: checking from the
+            # command line pays nothing for the editor's facts.
+            self.eval = self._eval_recording
+            self.chain_step = self._chain_step_recording
 
     # ------------------------------------------------------------ reporting
 
@@ -96,6 +102,7 @@ class Evaluator:
         graph = ModelGraph(model.name, dict(params))
         frame = Frame(file, model, scope_of(file, model), graph, dict(params), model_naming(file, model), input_shapes)
         errors_before = self.error_events
+        self.record_params(file, model.params or [], params)
         self.active.append(model)
         try:
             self.run_body(frame, model.body)
@@ -171,6 +178,8 @@ class Evaluator:
         if isinstance(value, Instance) and value.bound_to is None:
             value.bound_to = target.id
         frame.env[target.id] = value
+        if self.facts is not None:
+            self.facts.record(frame.file.display, target, value)
 
     def _set_trainable(self, frame: Frame, stmt: n.SetTrainable) -> None:
         target = self.eval(frame, stmt.target)
@@ -275,15 +284,24 @@ class Evaluator:
     def eval(self, frame: Frame, expr):
         return self._expr_handlers[type(expr)](self, frame, expr)
 
+    def _eval_recording(self, frame: Frame, expr):
+        value = self._expr_handlers[type(expr)](self, frame, expr)
+        self.facts.record(frame.file.display, expr, value)
+        return value
+
     def _name(self, frame: Frame, expr: n.Name):
         name = expr.id
         if frame.scope.is_local(name):
             try:
                 return frame.env[name]
             except KeyError:
+                if name in frame.scope.broken:
+                    return POISON  # bound by a statement lost to a syntax error
                 raise SourceError(codes.USED_BEFORE_BOUND, f"`{name}` is used before it is bound", expr.span,
                                 f"`{name}` is bound later in this body, so it is local everywhere in it") from None
         ref = resolve_global(frame.file, name)
+        if ref is None and frame.file.lenient:
+            return POISON  # perhaps defined by what did not load (reported there)
         if ref is None:
             hint = suggest(name, [*frame.env, *frame.scope.names], global_names(frame.file))
             raise SourceError(codes.UNDEFINED_NAME, f"`{name}` is not defined", expr.span, hint)
@@ -429,6 +447,11 @@ class Evaluator:
             hint = f"write `{step.id}(...)` to construct the layer"
         raise SourceError(codes.WRONG_KIND, f"a chain step must be a layer, a model or a block call; this is {what}", step.span, hint)
 
+    def _chain_step_recording(self, frame: Frame, step, value, name: str = ""):
+        result = Evaluator.chain_step(self, frame, step, value, name)
+        self.facts.record_output(frame.file.display, step, result)
+        return result
+
     def _const(self, compute, span: n.Span):
         try:
             return compute()
@@ -441,6 +464,8 @@ class Evaluator:
         func = expr.func
         if isinstance(func, n.Name) and not frame.scope.is_local(func.id):
             ref = self._name(frame, func)
+            if ref is POISON:
+                return POISON
             return self._call_ref(frame, ref, expr)
         callee = self.eval(frame, func)
         if callee is POISON:
@@ -495,6 +520,7 @@ class Evaluator:
         if _poisoned(args, kwargs):
             return POISON
         env = self.bind_params(ref, block.params, args, kwargs, expr, f"block `{block.name}`")
+        self.record_params(ref.file, block.params, env)
         inner = Frame(ref.file, block, scope_of(ref.file, block), frame.graph, env, caller=frame, call_span=expr.span,
                       block_call=_block_call(frame, block, expr))
         self.active.append(block)
@@ -504,6 +530,8 @@ class Evaluator:
             return ret.value
         finally:
             self.active.pop()
+        if lost_statements(ref.file, block):
+            return POISON  # its return may have been lost to a syntax error
         raise SourceError(codes.NO_RETURN_VALUE, f"block `{block.name}` ended without returning a value", expr.span,
                         "end the block with `return VALUE`")
 
@@ -525,6 +553,13 @@ class Evaluator:
                     raise SourceError(codes.WRONG_CALL_ARGUMENTS, f"{what} needs a value for `{param.name}`", expr.span)
                 env[param.name] = self.default_value(ref.file, param)
         return env
+
+    def record_params(self, file, params: list, env: dict) -> None:
+        """Record the value each parameter was bound to (the editor's facts)."""
+        if self.facts is not None:
+            for param in params:
+                if param.name in env:
+                    self.facts.record(file.display, param, env[param.name])
 
     def default_value(self, file, param: n.Param):
         """A parameter's default, evaluated with file-level names only."""

@@ -34,6 +34,7 @@ class Frame:
 
 class _EmptyScope:
     names: frozenset = frozenset()
+    broken: frozenset = frozenset()
 
     def is_local(self, name: str) -> bool:
         return False

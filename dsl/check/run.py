@@ -48,16 +48,19 @@ def _params_for(ev: Evaluator, file, model: n.ModelDef, overrides: dict, reporte
 
 
 def check_program(program, overrides: Optional[dict] = None, limits: Limits = DEFAULT_LIMITS,
-                  only: Optional[str] = None) -> CheckResult:
+                  only: Optional[str] = None, facts=None) -> CheckResult:
     """Check PROGRAM: static checks of every file, then each model of the
-    main file (or only the model named ONLY) evaluated into a graph."""
+    main file (or only the model named ONLY) evaluated into a graph.  With
+    FACTS (a facts.Facts), every value an expression takes is recorded in it."""
     overrides = overrides or {}
     reporter = Reporter()
+    for d in program.problems:
+        reporter.add(d)
     for file in program.files:
         for d in check_file(file):
             reporter.add(d)
     result = CheckResult(program)
-    ev = Evaluator(program, limits, reporter)
+    ev = Evaluator(program, limits, reporter, facts)
     for item in program.main.module.definitions:
         if not isinstance(item, n.ModelDef) or (only is not None and item.name != only):
             continue

@@ -17,7 +17,7 @@ from .. import codes
 from ..syntax import tree as n
 from ..diagnostics import Diagnostic, KdError, Related
 from ..limits import DEFAULT_LIMITS, Limits
-from ..syntax.parser import parse, read_source
+from ..syntax.parser import parse_partial, read_source
 
 Definition = Union[n.ModelDef, n.BlockDef]
 
@@ -38,6 +38,9 @@ class SourceFile:
     # they live exactly as long as it: name -> what it refers to, and
     # id(definition) -> its Scope and BodyIndex (see semantics.scope).
     resolved: dict = field(default_factory=dict)
+    # An import failed, or lost statements to syntax errors: a name this file
+    # cannot resolve may come from what did not load, so it is no error.
+    lenient: bool = False
     scopes: dict = field(default_factory=dict)
     indexes: dict = field(default_factory=dict)
 
@@ -51,6 +54,7 @@ class Program:
     main: SourceFile
     files: list  # every file, imported ones before their importers
     limits: Limits = DEFAULT_LIMITS
+    problems: list = field(default_factory=list)  # syntax and import diagnostics found while loading
 
     @property
     def sources(self) -> dict:
@@ -109,8 +113,10 @@ def _imported_definitions(file: SourceFile, problems: list) -> None:
 class _Loader:
     """Reads, parses and links the files of a program, depth first."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, read=None, parse=None):
         self.limits = limits
+        self.read = read or read_source  # (path, display, limits) -> text; an editor reads its open buffers
+        self.parse = parse or parse_partial  # (text, display, limits) -> (module, problems); a session caches
         self.by_path: dict = {}
         self.order: list = []
         self.active: list = []  # paths being loaded, for cycle detection
@@ -122,9 +128,14 @@ class _Loader:
             self.by_path[path] = file
             self.active.append(path)
         _own_definitions(file, self.problems)
+        spans = [d.span for d in module.definitions]
+        if any(not any(s.start <= b.span.start and b.span.end <= s.end for s in spans) for b in module.broken):
+            file.lenient = True  # a definition itself was lost to a syntax error
         for item in module.items:
             if isinstance(item, n.Import):
                 imported = self._import(file, item)
+                if imported is None or imported.module.broken:
+                    file.lenient = True  # its names may come from what did not load
                 if imported is not None and imported not in file.imports:
                     file.imports.append(imported)
                     file.import_spans[id(imported)] = item.span
@@ -162,13 +173,14 @@ class _Loader:
             return None
         display = _display_name(file, item.path)
         try:
-            module = parse(read_source(target, display, self.limits), display, self.limits)
+            module, problems = self.parse(self.read(target, display, self.limits), display, self.limits)
         except KdError as err:
             self.problems.extend(err.diagnostics)
             return None
         except OSError as exc:
             self.problems.append(Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot read \"{item.path}\": {exc.strerror}", file.display, item.span))
             return None
+        self.problems.extend(problems)
         return self.load(module, target, display)
 
 
@@ -189,12 +201,17 @@ def _display_name(importer: SourceFile, relative: str) -> str:
     return relative if parent in ("", ".") else f"{parent}/{relative}"
 
 
-def load_program(text: str, filename: str, path: Optional[Path] = None, limits: Limits = DEFAULT_LIMITS) -> Program:
+def load_program(text: str, filename: str, path: Optional[Path] = None, limits: Limits = DEFAULT_LIMITS,
+                 read=None, parse=None) -> Program:
     """Parse TEXT (the source of FILENAME, read from PATH if it is a file) and
-    every file it imports.  Raises KdError with all problems found."""
-    module = parse(text, filename, limits)
-    loader = _Loader(limits)
+    every file it imports.  Syntax errors and broken or missing imports do
+    not stop it: they are the program's `problems`, and what did load is
+    still checked.  Raises KdError only for a main file too large to parse.
+
+    READ and PARSE replace how imported files are read and how every file is
+    parsed (a session reads an editor's unsaved buffers and caches trees)."""
+    loader = _Loader(limits, read, parse)
+    module, problems = loader.parse(text, filename, limits)
+    loader.problems.extend(problems)
     main = loader.load(module, path.resolve() if path is not None else None, filename)
-    if loader.problems:
-        raise KdError(loader.problems)
-    return Program(main, loader.order, limits)
+    return Program(main, loader.order, limits, loader.problems)

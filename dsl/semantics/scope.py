@@ -160,9 +160,20 @@ class Scope:
     params: tuple
     assigned: frozenset  # names bound by statements
     names: frozenset  # params and assigned
+    broken: frozenset = frozenset()  # bound by statements lost to syntax errors: their uses are no error
 
     def is_local(self, name: str) -> bool:
         return name in self.names
+
+
+def _inside(inner, outer) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def lost_statements(file, definition) -> bool:
+    """Whether syntax errors took statements out of DEFINITION's body (then
+    what the body lacks — inputs, outputs, a return — is no further error)."""
+    return any(_inside(b.span, definition.span) for b in file.module.broken)
 
 
 def scope_of(file, definition) -> Scope:
@@ -171,8 +182,9 @@ def scope_of(file, definition) -> Scope:
     if cached is not None:
         return cached
     params = tuple(p.name for p in (definition.params or []))
-    assigned = frozenset(name.id for name in bindings(definition.body))
-    scope = Scope(definition, params, assigned, frozenset(params) | assigned)
+    broken = frozenset(name for b in file.module.broken if _inside(b.span, definition.span) for name in b.targets)
+    assigned = frozenset(name.id for name in bindings(definition.body)) | broken
+    scope = Scope(definition, params, assigned, frozenset(params) | assigned, broken)
     file.scopes[id(definition)] = scope
     return scope
 

@@ -9,7 +9,7 @@ from .. import codes
 from ..syntax import tree as n
 from ..diagnostics import Diagnostic, Related, suggest
 from .naming import input_statements, is_input_call
-from .scope import called_definitions, global_names, index_of, iter_statements, loads, resolve_global, scope_of
+from .scope import called_definitions, lost_statements, global_names, index_of, iter_statements, loads, resolve_global, scope_of
 
 
 def _d(file, code, message, span, hint=None, related=()):
@@ -78,7 +78,8 @@ def check_names(file, definition) -> list:
     scope = scope_of(file, definition)
     index = index_of(file, definition)
     for node in index.loads:
-        if id(node) in index.namespaced or scope.is_local(node.id) or resolve_global(file, node.id) is not None:
+        if id(node) in index.namespaced or scope.is_local(node.id) or resolve_global(file, node.id) is not None \
+                or file.lenient:
             continue
         hint = suggest(node.id, scope.names, global_names(file))
         if id(node) in index.callees and node.id[:1].isupper():
@@ -167,8 +168,9 @@ def check_file(file) -> list:
         out += check_params(file, definition)
         out += check_placement(file, definition)
         out += check_names(file, definition)
-        out += check_unused(file, definition)
-        if isinstance(definition, n.ModelDef):
+        if not lost_statements(file, definition):  # the lost statements may have read them
+            out += check_unused(file, definition)
+        if isinstance(definition, n.ModelDef) and not lost_statements(file, definition):
             out += check_model_shape(file, definition)
     out += check_recursion(file)
     return out

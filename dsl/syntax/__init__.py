@@ -5,6 +5,6 @@ expression (a `--param` value); `read_source(path, filename)` and
 `decode_source(data, filename)` the text of a file.  Nothing of Lark escapes this package.
 """
 
-from .parser import decode_source, parse, parse_value, read_source
+from .parser import decode_source, parse, parse_partial, parse_value, read_source
 
-__all__ = ["decode_source", "parse", "parse_value", "read_source"]
+__all__ = ["decode_source", "parse", "parse_partial", "parse_value", "read_source"]

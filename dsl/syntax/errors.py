@@ -50,7 +50,7 @@ def _describe_terminal(name: str, parser) -> str:
     return name.lower()
 
 
-def _describe_token(tok: Token) -> str:
+def describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "end of file"
     if tok.type == "_SEP":
@@ -84,7 +84,7 @@ def syntax_error(exc: UnexpectedInput, text: str, filename: str, layout, parser)
             span = n.Span(line, col, line, col, len(text), len(text))
         else:
             span = _span(tok)
-        message = f"unexpected {_describe_token(tok)}; expected {_expected_text(exc.expected, parser)}"
+        message = f"unexpected {describe_token(tok)}; expected {_expected_text(exc.expected, parser)}"
         if tok.type == "RBRACE":
             message = "unexpected `}`: no body or dict is open here"
     else:

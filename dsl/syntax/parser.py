@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from lark import Lark
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 from .. import codes
 from ..diagnostics import Diagnostic, KdError, SourceError
@@ -34,6 +34,7 @@ from . import tree as n
 from .builder import TreeBuilder, _span
 from .errors import syntax_error
 from .layout import Layout
+from .recovery import Failure, SyntaxFailure, recover
 
 TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
 # The options the tables are built with; the post-lexer and the tree builder
@@ -148,7 +149,8 @@ def _attach_docs(module: n.Module, text: str) -> None:
 
 
 def _build(text: str, filename: str, start: str, limits: Limits):
-    """Parse TEXT from rule START into nodes; returns (result, comments)."""
+    """Parse TEXT from rule START into nodes; returns (result, comments).
+    Raises SyntaxFailure with the first problem."""
     parser = thread_parser()
     layout = parser.options.postlex
     builder = parser.options.transformer
@@ -156,36 +158,79 @@ def _build(text: str, filename: str, start: str, limits: Limits):
     try:
         result = parser.parse(text, start=start)
     except UnexpectedInput as exc:
-        raise KdError([syntax_error(exc, text, filename, layout, parser)]) from None
+        raise SyntaxFailure(_failure(exc, text, filename, layout, parser)) from None
     except SourceError as err:
-        raise KdError([err.diagnostic(filename)]) from None
+        raise SyntaxFailure(Failure(err.diagnostic(filename), err.span.start)) from None
     finally:
         builder.reset(DEFAULT_LIMITS)  # drop the depth table
     comments = [n.Comment(t.value, _span(t)) for t in layout.state.comments]
     return result, comments
 
 
+def _failure(exc: UnexpectedInput, text: str, filename: str, layout, parser) -> Failure:
+    """What recovery needs to know about a Lark error."""
+    diagnostic = syntax_error(exc, text, filename, layout, parser)
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        return Failure(diagnostic, exc.pos_in_stream, string=char in "\"'", single=char not in "\"'")
+    tok = exc.token
+    at_end = tok.type == "$END"
+    position = len(text) if at_end else tok.start_pos
+    opened = layout.unclosed()
+    return Failure(diagnostic, position, at_end=at_end, unclosed=opened.start_pos if opened is not None else None)
+
+
+def _layout_tokens(text: str) -> list:
+    """The tokens of TEXT after the layout post-lexer, as far as it lexes."""
+    found = []
+    try:
+        for tok in thread_parser().lex(text):
+            found.append(tok)
+    except (UnexpectedInput, SourceError):
+        pass
+    return found
+
+
+def _build_or_raise(text: str, filename: str, start: str, limits: Limits):
+    try:
+        return _build(text, filename, start, limits)
+    except SyntaxFailure as failure:
+        raise KdError([failure.info.diagnostic]) from None
+
+
 def parse_value(text: str, where: str = "<command line>") -> n.Expr:
     """Parse one kd expression (a `--param` value) into a node."""
-    return _build(text, where, "value_start", DEFAULT_LIMITS)[0]
+    return _build_or_raise(text, where, "value_start", DEFAULT_LIMITS)[0]
 
 
 def parse(text: str, filename: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> n.Module:
     """Parse kd TEXT (the contents of FILENAME) into a `nodes.Module`.
 
-    Raises `KdError` with a KD1xx diagnostic on a syntax error.
+    Raises `KdError` with every syntax error of the file (KD1xx).
 
     >>> parse("model m { x = Input(shape=(4,)); output x }").items[0].name
     'm'
     """
+    module, problems = parse_partial(text, filename, limits)
+    if problems:
+        raise KdError(problems)
+    return module
+
+
+def parse_partial(text: str, filename: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> tuple:
+    """(module, syntax diagnostics): every syntax error of TEXT, and the tree
+    of the statements that did parse (see `recovery`).  The module's
+    `broken` lists the regions left out and the names they seemed to bind.
+    Raises KdError only for a file too large to parse at all."""
     _check_size(len(text), "characters", filename, limits)
     # One line ending: `\r\n` and a lone `\r` (old Mac files) end lines too,
     # so carets, doc comments and the generated docstrings never see a `\r`.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    items, comments = _build(text, filename, "start", limits)
-    module = n.Module(items, comments, filename, text)
+    built, problems, broken = recover(text, lambda current: _build(current, filename, "start", limits), _layout_tokens)
+    items, comments = built if built is not None else ([], [])
+    module = n.Module(items, comments, filename, text, broken)
     _attach_docs(module, text)
-    return module
+    return module, problems
 
 
 def _check_size(size: int, unit: str, filename: str, limits: Limits) -> None:

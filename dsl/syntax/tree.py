@@ -310,6 +310,7 @@ class Module:
     comments: list = field(default_factory=list)
     filename: str = "<string>"
     source: str = ""
+    broken: list = field(default_factory=list)  # recovery.Broken: regions left out after syntax errors
 
     @property
     def definitions(self) -> list:
