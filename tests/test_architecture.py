@@ -25,7 +25,7 @@ STAGES = {
     "syntax": 3,
     "semantics": 4, "fmt": 4,
     "check": 5, "codegen": 5,
-    "compiler": 6, "summary": 6, "session": 6,
+    "compiler": 6, "summary": 6, "session": 6.5,
     "api": 7, "graphview": 7, "diff": 7, "importer": 7,
     "cli": 8, "lsp": 8, "build": 8,
     "autoload": 9,
