@@ -12,8 +12,6 @@ from . import codes
 from . import __version__
 from . import catalog as kcat
 from .check import CheckResult, check_program
-from .codegen import generate as generate_module
-from .codegen.emit import header_path
 from .codegen.pynames import is_identifier
 from .diagnostics import Diagnostic, KdError
 from .files import HEADER_PREFIX, HEADER_SUFFIX
@@ -39,6 +37,8 @@ class Compiled:
 
 def header_line(source_label: str) -> str:
     """Line 1 of every generated module."""
+    from .codegen.emit import header_path  # code generation loads only when a module is written
+
     return f"{HEADER_PREFIX}{__version__} from {header_path(source_label)}{HEADER_SUFFIX}"
 
 
@@ -67,6 +67,8 @@ def module_name_problem(filename: str) -> Optional[Diagnostic]:
 
 def generate(program, source_label: str) -> str:
     """The formatted module for a checked PROGRAM."""
+    from .codegen import generate as generate_module
+
     return generate_module(program, header_line(source_label))
 
 

@@ -8,7 +8,6 @@ diagnostics; the CLI reports them apart.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -78,6 +77,8 @@ def suggest(name: str, candidates, *more) -> Optional[str]:
     """
     for group in (candidates, *more):
         group = list(dict.fromkeys(c for c in group if isinstance(c, str)))
+        import difflib  # loaded only when a name is misspelt
+
         close = difflib.get_close_matches(name, group, n=1, cutoff=0.6)
         if not close:
             lowered = {c.lower(): c for c in group}

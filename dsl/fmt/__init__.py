@@ -12,13 +12,20 @@ Public API:
 - Comment attachment lives with the syntax: `dsl.syntax.comments.attach_comments`.
 """
 
-from .equality import same_tree, tree_difference
-from .printer import (
-    DEFAULT_LINE_LENGTH, MAX_LINE_LENGTH, MIN_LINE_LENGTH, LayoutError, format_module, format_text,
-)
-from .safety import FormatterBug
+from importlib import import_module
 
-__all__ = [
-    "DEFAULT_LINE_LENGTH", "MAX_LINE_LENGTH", "MIN_LINE_LENGTH", "FormatterBug", "LayoutError",
-    "format_module", "format_text", "same_tree", "tree_difference",
-]
+# Names are loaded on first use: `kdsl check` imports this package's
+# command-line options and nothing of the printer.
+_HOMES = {
+    "same_tree": "equality", "tree_difference": "equality", "DEFAULT_LINE_LENGTH": "widths",
+    "MAX_LINE_LENGTH": "widths", "MIN_LINE_LENGTH": "widths", "LayoutError": "printer",
+    "format_module": "printer", "format_text": "printer", "FormatterBug": "safety",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_HOMES[name]}", __name__), name)

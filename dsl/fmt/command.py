@@ -27,7 +27,7 @@ STDIN = "-"
 
 def add_arguments(parser) -> None:
     """The options of `kdsl fmt`, on its argparse subparser PARSER."""
-    from .printer import DEFAULT_LINE_LENGTH, MAX_LINE_LENGTH, MIN_LINE_LENGTH
+    from .widths import DEFAULT_LINE_LENGTH, MAX_LINE_LENGTH, MIN_LINE_LENGTH
 
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR|-",
                         help=".kd files, folders to search for them, or - for standard input")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from .printer import MAX_LINE_LENGTH, MIN_LINE_LENGTH
+from .widths import MAX_LINE_LENGTH, MIN_LINE_LENGTH
 
 try:  # Python 3.11+
     import tomllib

@@ -17,8 +17,7 @@ from .doc import BREAK_PARENT, HARDLINE, LINE, SOFTLINE, Group, IfBreak, Indent,
 from .safety import verify
 from .strings import normalize_quotes
 
-DEFAULT_LINE_LENGTH = 100
-MIN_LINE_LENGTH, MAX_LINE_LENGTH = 40, 1000
+from .widths import DEFAULT_LINE_LENGTH, MAX_LINE_LENGTH, MIN_LINE_LENGTH  # noqa: F401 (re-exported)
 
 # Binding strength, as grammar/kd.lark nests its rules: an operand weaker
 # than its place needs parentheses.
