@@ -18,7 +18,7 @@ and defaults Keras gives as objects or functions are ``Opaque`` reprs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from .records import field, record
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -34,7 +34,7 @@ REGISTRIES = ("initializers", "regularizers", "constraints", "losses", "metrics"
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Opaque:
     """A default that is not a literal (an object or function), by repr."""
 
@@ -67,7 +67,7 @@ def decode_value(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Param:
     """One parameter of a constructor, function or ``call``.
 
@@ -95,13 +95,19 @@ def _param(raw: Mapping[str, Any]) -> Param:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Signature:
     """Parameters in order, and whether ``*args`` / ``**kwargs`` are taken."""
 
     params: tuple[Param, ...]
     var_positional: bool = False
     var_keyword: bool = False
+    # name -> default, for the checker's per-call lookups (derived from params: not compared or hashed)
+    defaults: Mapping[str, Any] = field(default=None, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        if self.defaults is None:
+            object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
 
     def param(self, name: str) -> Optional[Param]:
         """The parameter called ``name``, or None."""
@@ -130,7 +136,7 @@ def _signature(raw: Mapping[str, Any]) -> Signature:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ClassInfo:
     """A Keras class as looked up by ``name``.
 
@@ -174,7 +180,7 @@ class ClassInfo:
         return self.signature.param(name)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MergeHelper:
     """A functional merge helper (``add``, ``concatenate`` ...); its
     ``**kwargs`` go to the constructor of ``layer``."""
@@ -184,7 +190,7 @@ class MergeHelper:
     signature: Signature
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ApplicationInfo:
     """A ``keras.applications`` model function and its input-size check.
 
@@ -213,7 +219,7 @@ class ApplicationInfo:
         return self.signature.param(name)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EnumInfo:
     """Probed values of one enumerated layer argument."""
 
@@ -325,6 +331,16 @@ class Catalog:
     def backend(self) -> str:
         """The Keras backend used while generating (enums depend on it)."""
         return self.raw["backend"]
+
+    def doc(self, name: str) -> str:
+        """The first paragraph of the Keras docstring of the layer class,
+        application or merge helper NAME ("" when none is recorded)."""
+        for table in ("layers", "applications", "merge_helpers"):
+            raw = self.raw[table].get(name)
+            if raw is not None:
+                raw = self.raw[table].get(raw.get("canonical", name), raw)
+                return raw.get("doc", "")
+        return ""
 
     # -- layers ------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import traceback
-from dataclasses import replace
+from .records import replace
 from pathlib import Path
 from typing import Optional
 
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .fmt.command import add_arguments as add_fmt_arguments
 
     add_fmt_arguments(commands.add_parser("fmt", help="rewrite kd sources in the canonical layout"))
+    commands.add_parser("lsp", help="the language server, on standard input and output (needs keras-kdsl[lsp])")
     return parser
 
 
@@ -348,7 +349,13 @@ def cmd_fmt(args) -> int:
     return run(args)
 
 
-COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt}
+def cmd_lsp(args) -> int:
+    from .lsp import main as serve
+
+    return serve()
+
+
+COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt, "lsp": cmd_lsp}
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -368,7 +375,7 @@ def main(argv: Optional[list] = None) -> int:
         return 130
     except Exception:  # a bug in kdsl, not in the input
         print("internal error in kdsl, please report", file=sys.stderr)
-        if args.debug or os.environ.get("KDSL_DEBUG"):
+        if getattr(args, "debug", False) or os.environ.get("KDSL_DEBUG"):
             traceback.print_exc()
         return EXIT_USAGE
 

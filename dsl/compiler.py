@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from .records import field, record
 from pathlib import Path
 from typing import Optional
 
@@ -21,7 +21,7 @@ from .semantics import load_program
 from .span import Span
 
 
-@dataclass
+@record
 class Compiled:
     """The result of compiling one source: the module text (None when the
     source has errors) and every diagnostic."""

@@ -9,14 +9,14 @@ diagnostics; the CLI reports them apart.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from .records import field, record
 from typing import Iterable, Optional
 
 from . import codes
 from .span import Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Related:
     """Another place in the source that explains a diagnostic."""
 
@@ -25,7 +25,7 @@ class Related:
     filename: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Diagnostic:
     code: str
     message: str
@@ -100,7 +100,7 @@ def _place(d: Diagnostic) -> tuple:
     return (d.filename, d.span.line, d.span.col, d.span.end_line, d.span.end_col, d.is_error)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Reporter:
     """Collects the diagnostics of a run so stages can go on after an error."""
 

@@ -7,10 +7,10 @@ the command line can raise each one (docs/limits.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Limits:
     max_file_bytes: int = 10_000_000  # a .kd file larger than this is refused
     max_depth: int = 200  # nesting of expressions and statements

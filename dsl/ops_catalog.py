@@ -19,7 +19,7 @@ The module functions ``op(name)`` and ``op_names()`` ask the packaged catalog.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from .records import record
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -29,7 +29,7 @@ from .catalog import Param, Signature, decode_value
 OPS_CATALOG_PATH = Path(__file__).resolve().parent / "data" / "keras_ops.json"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OpInfo:
     """One function of ``keras.ops``.
 
@@ -59,7 +59,7 @@ class OpInfo:
         return self.signature.params
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OperatorInfo:
     """What a Python operator on a symbolic tensor does (``x + y``,
     ``x[:, 0]``): the ``keras.ops`` function it stands for, the class and

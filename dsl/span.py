@@ -6,10 +6,10 @@ support) speaks in these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Span:
     """A region of a source file.  Lines and columns count from 1; the end is
     exclusive (end_col is the column just after the last character).

@@ -3,7 +3,7 @@ computed from the checker's graph without importing Keras."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 from . import catalog as kcat
 from .check.values import Tensor, format_shape
@@ -11,7 +11,7 @@ from .check.values import Tensor, format_shape
 _DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
 
 
-@dataclass
+@record
 class Counts:
     trainable: int = 0
     non_trainable: int = 0

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dsl"
 # package of the same stage (checking and code generation stay apart).
 STAGES = {
     # leaves: facts and plumbing that know nothing of kd's syntax
-    "span": 0, "codes": 0, "limits": 0, "resources": 0, "files": 0,
+    "records": -1, "span": 0, "codes": 0, "limits": 0, "resources": 0, "files": 0,
     "namespaces": 0, "synthetic": 0, "highlight": 0,
     "diagnostics": 1, "runtime": 1,
     "catalog": 2, "data": 2, "ops_catalog": 2.5, "shapes": 2.7,
@@ -27,7 +27,7 @@ STAGES = {
     "check": 5, "codegen": 5,
     "compiler": 6, "summary": 6, "session": 6.5,
     "api": 7, "graphview": 7, "diff": 7, "importer": 7,
-    "cli": 8, "lsp": 8, "build": 8,
+    "lsp": 7.5, "cli": 8, "build": 8,
     "autoload": 9,
     "__init__": 9, "__main__": 9,
 }

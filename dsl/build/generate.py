@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from ..records import field, record
 from pathlib import Path
 from typing import Iterable, Optional, TextIO
 
@@ -17,7 +17,7 @@ class KdBuildError(Exception):
     strict); the diagnostics were printed before it was raised."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Job:
     """One .kd file to compile and where its module belongs in the source
     tree (the header of the module names the source relative to that place)."""
@@ -27,7 +27,7 @@ class Job:
     display: str  # how diagnostics name the source
 
 
-@dataclass
+@record
 class Outcome:
     """The result of one job: the module's text (None on errors), its
     diagnostics, the kd sources for printing them, and whether it fails."""

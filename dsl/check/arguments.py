@@ -116,9 +116,14 @@ def _kw(expr: n.Call, key: str) -> n.Keyword:
     return next(k for k in expr.keywords if k.name == key)
 
 
+_ATOMS = frozenset({int, float, str, bool, type(None)})
+
+
 def _plain(value):
     """An argument value as shape rules see it: unknown dims become None,
     instances become LayerSpecs."""
+    if type(value) in _ATOMS:  # most arguments: the fast way out
+        return value
     if isinstance(value, UnknownDim):
         return None
     if isinstance(value, Instance):
@@ -198,7 +203,7 @@ def _argument_problem(key: str, value, default):
 
 
 def _check_argument_types(info, bound: dict, expr: n.Call, what: str) -> None:
-    defaults = {p.name: p.default for p in info.params}
+    defaults = info.signature.defaults
     for key, value in bound.items():
         problem = _argument_problem(key, value, defaults.get(key))
         if problem is not None:

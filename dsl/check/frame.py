@@ -3,7 +3,7 @@ say which block calls led to a place."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Any, Optional
 
 from ..diagnostics import Related
@@ -12,7 +12,7 @@ from ..syntax import tree as n
 from .graph import ModelGraph
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Frame:
     """The state of one model or block body being run."""
 

@@ -4,13 +4,14 @@ their applications (nodes), outputs and compile settings.  This is what
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Any, Optional
 
 from ..syntax.tree import Span
+from .values import Tensor
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class Node:
     """One application of a layer or model instance."""
 
@@ -24,8 +25,9 @@ class Node:
 
     def input_tensors(self) -> list:
         """Every tensor the node reads, in argument order."""
-        from .values import Tensor
-
+        inputs = self.inputs
+        if len(inputs) == 1 and not self.call_kwargs and type(inputs[0]) is Tensor:
+            return [inputs[0]]  # the usual call: one tensor
         found: list = []
         stack = [list(self.inputs) + list(self.call_kwargs.values())]
         while stack:
@@ -37,7 +39,7 @@ class Node:
         return found
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class BlockCall:
     """One call of a block while a model was evaluated (a block called in a
     loop gives one per iteration): what `kdsl graph` draws as a cluster."""
@@ -50,7 +52,7 @@ class BlockCall:
     filename: str
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class InputSpec:
     name: str  # the Keras name
     binding: str  # the kd name it is bound to
@@ -59,7 +61,7 @@ class InputSpec:
     filename: str
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class OutputSpec:
     name: str  # the Keras name (the key of loss dicts)
     tensor: Any
@@ -67,7 +69,7 @@ class OutputSpec:
     filename: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ModelGraph:
     """A model evaluated with one set of parameter values."""
 

@@ -3,7 +3,7 @@ with its default parameters (or those given with --param)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Optional
 
 from .. import codes
@@ -14,7 +14,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..semantics.static import check_file
 
 
-@dataclass
+@record
 class CheckResult:
     program: object  # program.Program
     graphs: dict = field(default_factory=dict)  # model name -> ModelGraph

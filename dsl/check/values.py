@@ -9,7 +9,7 @@ value of an expression that already failed (it silences follow-on errors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Any, Optional
 
 from ..span import Span
@@ -34,7 +34,7 @@ class _Poison:
 POISON = _Poison()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class UnknownDim:
     """A dimension of `x.shape` that is not known statically (the batch, or a
     dimension left unknown by the layers).  Passing it on is fine; computing
@@ -47,7 +47,7 @@ class UnknownDim:
         return "None"
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class Tensor:
     """A symbolic tensor in a model's graph."""
 
@@ -66,7 +66,7 @@ class Tensor:
         return self.type.dtype
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False, slots=True)
 class KerasObject:
     """An initializer, regularizer, constraint, optimizer, loss or metric
     written as a constructor call (`HeNormal()`, `RMSprop(learning_rate=1e-3)`)."""
@@ -81,7 +81,7 @@ class KerasObject:
         return f"{self.name}(...)"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Instance:
     """A layer or model instance.  `kind` is "layer" (keras.layers), "custom"
     (from a `from` line), "application" (keras.applications), "model" (a kd

@@ -11,7 +11,7 @@ template in templates/ lays it out; `dsl.pyformat` runs black on the result.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Optional
 
 from .. import codes
@@ -29,20 +29,20 @@ _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.Fl
 _CMPOPS = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
-@dataclass
+@record
 class Line:
     indent: int
     text: str
 
 
-@dataclass
+@record
 class PyFunction:
     signature: str
     docstring: Optional[str]
     body: list  # of Line
 
 
-@dataclass
+@record
 class ModuleData:
     """What the module template lays out."""
 
@@ -205,7 +205,7 @@ def header_path(path: str) -> str:
 # ------------------------------------------------------------ module naming
 
 
-@dataclass
+@record
 class _Names:
     """Python names of everything at the module's top level."""
 

@@ -11,7 +11,7 @@ since the formatter moves `import` and `from` lines to the top.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from ..records import fields
 from typing import Callable, Optional
 
 from ..syntax import tree as n
@@ -66,7 +66,7 @@ def tree_difference(a, b) -> Optional[str]:
             same = _same_value(x.value, y.value) and (isinstance(x.value, str) or x.raw == y.raw)
             if not same:
                 return f"{path}: {x.raw or x.value!r} != {y.raw or y.value!r}"
-        elif hasattr(x, "__dataclass_fields__"):
+        elif hasattr(x, "__record_fields__"):
             for name in reversed(_fields(type(x))):
                 p, q = getattr(x, name), getattr(y, name)
                 if name == "doc":  # from `##` comments, whose trailing whitespace goes

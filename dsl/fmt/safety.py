@@ -4,7 +4,7 @@ the same order, and formatting it again changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from ..records import replace
 from typing import Callable
 
 from ..diagnostics import KdError

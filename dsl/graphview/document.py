@@ -9,13 +9,13 @@ schema asks of consumers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Optional
 
 ROOT = "root"
 
 
-@dataclass
+@record
 class Layer:
     """One LAYER entry, placed in the picture."""
 
@@ -45,7 +45,7 @@ class Layer:
         return len(self.calls) > 1 or bool(self.entry.get("shared"))
 
 
-@dataclass
+@record
 class Link:
     """One tensor read by one call of a layer: an edge of the picture."""
 
@@ -58,7 +58,7 @@ class Link:
     changes: bool  # the producer's output differs in shape from what it read
 
 
-@dataclass
+@record
 class Output:
     """One model output: drawn as a terminal below the layer producing it."""
 
@@ -68,7 +68,7 @@ class Output:
     shape: object
 
 
-@dataclass
+@record
 class Container:
     """A cluster: a block call, a nested model, or the model itself (root)."""
 
@@ -82,7 +82,7 @@ class Container:
     children: list = field(default_factory=list)  # ids of containers directly in it
 
 
-@dataclass
+@record
 class Graph:
     """Everything a picture of one model draws."""
 

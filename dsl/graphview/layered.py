@@ -11,7 +11,7 @@ rank so that outputs are drawn at the bottom.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 try:
     from grandalf.graphs import Edge as GEdge
@@ -29,7 +29,7 @@ COMPONENT_GAP = 40.0
 ORDERING_ROUNDS = 3
 
 
-@dataclass
+@record
 class Layered:
     """Ranks, orders and desired x-coordinates of a container's items."""
 

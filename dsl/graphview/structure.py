@@ -11,13 +11,13 @@ keyed by the layer whose tensor crosses, so every tensor keeps its own line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 from . import labels
 from .document import ROOT, Graph
 
 
-@dataclass
+@record
 class Edge:
     """One drawn edge: a Link, or a model output's line to its terminal."""
 
@@ -28,7 +28,7 @@ class Edge:
     hops: list = field(default_factory=list)  # (container id, from item, to item)
 
 
-@dataclass
+@record
 class ContainerPlan:
     """The items a container lays out and the edges between them."""
 

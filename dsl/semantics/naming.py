@@ -14,14 +14,14 @@ come from inside an `if` or `for` gets an Identity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Optional
 
 from ..syntax import tree as n
 from .scope import AppRef, DefRef, InputRef, LayerRef, MergeRef, bindings, resolve_global, scope_of
 
 
-@dataclass
+@record
 class ModelNaming:
     """Naming decisions for one model body."""
 

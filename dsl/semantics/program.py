@@ -9,7 +9,7 @@ imports directly, and the names of its `from` lines.  Nothing named in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from pathlib import Path
 from typing import Optional, Union
 
@@ -22,7 +22,7 @@ from ..syntax.parser import parse_partial, read_source
 Definition = Union[n.ModelDef, n.BlockDef]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class SourceFile:
     """One parsed .kd file and the names it can see."""
 
@@ -49,7 +49,7 @@ class SourceFile:
         return self.visible.get(name)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Program:
     main: SourceFile
     files: list  # every file, imported ones before their importers

@@ -9,7 +9,7 @@ class or merge helper, a `keras.applications` model, or a builtin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Optional
 
 from .. import catalog as kcat
@@ -20,7 +20,7 @@ from ..syntax import tree as n
 BUILTINS = ("range", "len", "str", "int", "float", "min", "max", "abs")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DefRef:
     """A block or model of the program."""
 
@@ -32,7 +32,7 @@ class DefRef:
         return isinstance(self.definition, n.ModelDef)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CustomRef:
     """A name from a `from MODULE import NAME as ALIAS` line."""
 
@@ -41,33 +41,33 @@ class CustomRef:
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerRef:
     """A class of keras.layers (aliases such as MaxPool2D included)."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MergeRef:
     """A merge helper function: add, concatenate, ..."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InputRef:
     name: str = "Input"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AppRef:
     """A model function of keras.applications."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BuiltinRef:
     name: str
 
@@ -152,7 +152,7 @@ def bindings(body) -> list:
     return [name for stmt in iter_statements(body) for name in _bound_by(stmt)]
 
 
-@dataclass
+@record
 class Scope:
     """The local names of one model or block body."""
 
@@ -210,7 +210,7 @@ def called_definitions(file, definition) -> list:
 
 
 
-@dataclass
+@record
 class BodyIndex:
     """What the static checks need from one body, gathered in one walk."""
 

@@ -11,7 +11,7 @@ editor range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Optional
 
 from ..check.values import Instance, Tensor
@@ -24,7 +24,7 @@ from .symbols import (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """A place in a file of the program: its display name, path (None for
     text with no file), kd span and editor range."""
@@ -35,7 +35,7 @@ class Location:
     range: Range
 
 
-@dataclass
+@record
 class ValueAt:
     """What the expression at a position evaluated to.
 

@@ -10,12 +10,12 @@ unaffected, everything after it shifts by one.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from ..records import record
 
 from ..span import Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Position:
     """A place between two characters: LINE from 0, CHARACTER in UTF-16 units from 0."""
 
@@ -23,7 +23,7 @@ class Position:
     character: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Range:
     start: Position
     end: Position

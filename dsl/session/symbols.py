@@ -11,7 +11,7 @@ not check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Optional
 
 from ..semantics.scope import DefRef, CustomRef, bindings, resolve_global, scope_of
@@ -19,7 +19,7 @@ from ..span import Span
 from ..syntax import tree as n
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Symbol:
     """What a name means.  KIND is "local", "definition", "from" or "keras";
     OWNER is the body's definition (locals), the definition itself, or the
@@ -34,7 +34,7 @@ class Symbol:
         return (self.kind, self.name, id(self.file), id(self.owner))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Occurrence:
     """One place a symbol is named: FILE (a SourceFile), SPAN of the name,
     and whether it binds the name (a definition, parameter or assignment)."""

@@ -9,7 +9,7 @@ diagnostic at the call site.  Rules never import Keras.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from math import prod
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -19,7 +19,7 @@ Dim = Optional[int]
 Shape = tuple  # tuple[Dim, ...], batch dimension first
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class TensorType:
     """The static type of a tensor: its shape (batch first; None for an
     unknown rank) and its dtype name ("float32", "int32", ...)."""
@@ -32,7 +32,7 @@ class TensorType:
         return None if self.shape is None else len(self.shape)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Weight:
     """One variable a layer builds, as Keras would create it."""
 
@@ -45,7 +45,7 @@ class Weight:
         return prod(self.shape)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LayerSpec:
     """A layer instance as a rule sees it: a Keras class name and its
     constructor arguments by name, Keras's defaults filled in.  Wrappers
@@ -59,7 +59,7 @@ class LayerSpec:
 CallValue = Union[TensorType, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LayerCall:
     """One application of a layer: `layer(*inputs, **call_kwargs)`."""
 
@@ -76,7 +76,7 @@ class LayerCall:
         return self.spec.args
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Result:
     """What a layer call gives: its outputs (a TensorType, or a tuple or list
     of them in the structure Keras returns) and the weights it builds."""

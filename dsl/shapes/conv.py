@@ -3,7 +3,7 @@ DepthwiseConvND and ConvNDTranspose, in both data formats."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 
 from .. import codes
 from .base import LayerCall, Result, RuleError, TensorType, Weight, rule
@@ -29,7 +29,7 @@ from .util import (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Conv:
     """The normalized arguments of a convolution and the input it sees."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Iterator, Optional
 
 from . import tree as n
@@ -45,7 +45,7 @@ _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Token:
     kind: str  # "name", "number", "string", or the operator's text ("(", "->", ...)
     text: str
@@ -327,7 +327,7 @@ class SourceMap:
 # ---------------------------------------------------------------- attachment
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Placed:
     """A comment and how it stood: on a line of its own, or after code; with
     a blank line above it or not."""
@@ -341,7 +341,7 @@ class Placed:
         return self.comment.text.rstrip()
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class NodeComments:
     """The comments attached to one node, each list in source order.
 
@@ -369,7 +369,7 @@ class NodeComments:
 _NO_COMMENTS = NodeComments()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Attachment:
     """One comment placed: NODE, WHERE ("before", "after", "end", "gap",
     "paren_before", "paren_after") and, for a gap, its index."""

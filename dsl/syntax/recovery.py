@@ -15,7 +15,7 @@ end of the file are closed.  The names a broken statement seemed to bind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 from typing import Callable, Optional
 
 from ..span import Span
@@ -23,7 +23,7 @@ from ..span import Span
 MAX_ERRORS = 25
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Failure:
     """One failed parse: its diagnostic, and what recovery needs to know."""
 
@@ -35,7 +35,7 @@ class Failure:
     single: bool = False  # just the character at POSITION is wrong
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Broken:
     """A region blanked out by recovery, and the names it seemed to bind."""
 

@@ -8,7 +8,7 @@ parameter list, the comments of the file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 from typing import Any, Optional, Union
 
 
@@ -29,13 +29,13 @@ class Body(list):
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Name:
     id: str
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Constant:
     """A literal: int, float, str, bool or None.  `raw` is the literal as
     written (`1_000`, `'relu'`), for a printer that keeps it."""
@@ -45,20 +45,20 @@ class Constant:
     raw: Optional[str] = None
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class TupleExpr:
     items: list
     span: Span = NO_SPAN
     parenthesized: bool = True  # False for `a, b` written without parentheses
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class ListExpr:
     items: list
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class DictEntry:
     """`key: value`; `bare` when the key was written as an identifier, which
     means the string of its name (`{age: "mse"}`)."""
@@ -69,20 +69,20 @@ class DictEntry:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class DictExpr:
     entries: list
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class UnaryOp:
     op: str  # "-", "+", "not"
     operand: "Expr"
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class BinOp:
     op: str  # + - * / // % **
     left: "Expr"
@@ -90,14 +90,14 @@ class BinOp:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class BoolOp:
     op: str  # "and", "or"
     values: list
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Compare:
     """`a < b <= c`: Python's chained comparison."""
 
@@ -107,7 +107,7 @@ class Compare:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class IfExp:
     body: "Expr"
     test: "Expr"
@@ -115,7 +115,7 @@ class IfExp:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Keyword:
     name: str
     value: "Expr"
@@ -123,7 +123,7 @@ class Keyword:
     name_span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Call:
     func: "Expr"
     args: list
@@ -131,7 +131,7 @@ class Call:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Slice:
     lower: Optional["Expr"]
     upper: Optional["Expr"]
@@ -139,14 +139,14 @@ class Slice:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Subscript:
     value: "Expr"
     index: Union["Expr", Slice]
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Attribute:
     value: "Expr"
     attr: str
@@ -154,7 +154,7 @@ class Attribute:
     attr_span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Chain:
     """`x -> A -> B`: `steps[0]` is the source, the rest are applied in turn."""
 
@@ -170,7 +170,7 @@ Expr = Union[
 # ----------------------------------------------------------------- statements
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Assign:
     """`a = e`, `a, b = e` (unpacking), or `a: (None, 8) = e` (annotated)."""
 
@@ -181,7 +181,7 @@ class Assign:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class SetTrainable:
     """`NAME.trainable = value`."""
 
@@ -190,7 +190,7 @@ class SetTrainable:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Output:
     """`output a, b` (value None), or `output NAME = EXPR` (one name, a value)."""
 
@@ -200,13 +200,13 @@ class Output:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Return:
     values: list
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class For:
     targets: list  # of Name
     iterable: Expr
@@ -215,7 +215,7 @@ class For:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class If:
     """`if t { } else if t { } else { }`: one (test, body) pair per branch."""
 
@@ -224,13 +224,13 @@ class If:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class ExprStmt:
     value: Expr
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class CompileStmt:
     """`compile(optimizer=..., loss=...)` in a model body."""
 
@@ -244,14 +244,14 @@ Stmt = Union[Assign, SetTrainable, Output, Return, For, If, ExprStmt, CompileStm
 # ------------------------------------------------------------------ file level
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Param:
     name: str
     default: Optional[Expr] = None
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class ModelDef:
     name: str
     params: Optional[list]  # None: written without a parameter list
@@ -261,7 +261,7 @@ class ModelDef:
     name_span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class BlockDef:
     name: str
     params: list
@@ -271,13 +271,13 @@ class BlockDef:
     name_span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Import:
     path: str
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class ImportedName:
     name: str
     alias: Optional[str] = None
@@ -289,20 +289,20 @@ class ImportedName:
         return self.alias or self.name
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class FromImport:
     module: str
     names: list  # of ImportedName
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Comment:
     text: str  # with its leading "#"
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Module:
     """A parsed .kd file."""
 

@@ -11,7 +11,7 @@ The definitions, formula by formula, are in docs/costs.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...records import record
 from typing import Optional
 
 from ..base import LayerCall, Result
@@ -21,7 +21,7 @@ from .ops import op_macs, op_names
 from .registry import UNCOUNTED, cost_rule_classes, layer_macs, zero_cost_classes
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LayerCosts:
     """What one layer call costs for one example."""
 

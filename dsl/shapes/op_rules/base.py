@@ -17,7 +17,7 @@ op needs a tensor, KD403 a subscript out of range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...records import field, record
 from typing import Any, Callable, Mapping, Optional
 
 from ... import codes
@@ -25,7 +25,7 @@ from ..base import RuleError, TensorType
 from ..util import format_shape
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OpCall:
     """One call `keras.ops.NAME(...)` as a rule sees it.
 
