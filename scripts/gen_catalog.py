@@ -246,9 +246,18 @@ def extra_layer_kwargs(cls, known: set) -> list:
     return sorted(found - known)
 
 
+def first_paragraph(obj) -> str:
+    """The first paragraph of OBJ's docstring, its lines joined (what an
+    editor's hover shows; kdsl never imports Keras to read it)."""
+    doc = inspect.getdoc(obj) or ""
+    paragraph = doc.strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()).strip()
+
+
 def describe_layer(cls, base_names: set) -> dict:
-    """Constructor and ``call`` signatures of a layer class."""
+    """Constructor and ``call`` signatures of a layer class, and its doc."""
     info = describe_class(cls)
+    info["doc"] = first_paragraph(cls)
     known = {p["name"] for p in info["params"]} | base_names
     info["extra_kwargs"] = extra_layer_kwargs(cls, known)
     info["call"] = describe_signature(cls.call, drop_first=True)
@@ -290,7 +299,7 @@ def build_merge_helpers() -> dict:
         layer = match.group(1) if match else name.capitalize()
         if not issubclass(getattr(keras.layers, layer), keras.layers.Layer):
             raise RuntimeError(f"merge helper {name}: {layer} is not a layer")
-        out[name] = {"layer": layer, **describe_signature(fn)}
+        out[name] = {"layer": layer, **describe_signature(fn), "doc": first_paragraph(fn)}
     return out
 
 
@@ -860,6 +869,7 @@ def describe_application(name: str) -> dict:
     fn = getattr(keras.applications, name)
     info = describe_signature(fn)
     info["module"] = fn.__module__
+    info["doc"] = first_paragraph(fn)
     info["has_name"] = any(p["name"] == "name" for p in info["params"])
     info["name_template"] = _name_template(fn)
     seen, model = _probe_obtain_input_shape(fn)
