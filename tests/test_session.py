@@ -12,35 +12,7 @@ import pytest
 from dsl.check.values import Instance, Tensor
 from dsl.session import LineIndex, Position, Session
 
-LAYERS = """\
-## A stack of dense layers.
-block dense_stack(x, widths) {
-    for w in widths {
-        x = x -> Dense(w, activation="relu")
-    }
-    return x
-}
-"""
-
-MAIN = """\
-import "layers.kd"
-
-block scaled(x, units) {
-    h = x -> Dense(units)
-    return h
-}
-
-model net {
-    inp = Input(shape=(8,))
-    parts = []
-    for units in [4, 6, 10] {
-        parts = parts + [scaled(inp, units)]
-    }
-    joined = concatenate(parts)
-    deep = joined -> dense_stack([32, 16])
-    output out = deep -> Dense(1, activation="sigmoid")
-}
-"""
+from editor_samples import LAYERS, MAIN
 
 
 def _position(text: str, line: int, needle: str, nth: int = 0) -> Position:
@@ -198,3 +170,36 @@ def test_comments_are_exposed_by_node(project):
     assert [p.text for p in analysis.comments_of("layers.kd", block).before] == ["## A stack of dense layers."]
     assert isinstance(analysis.value_at("net.kd", _position(MAIN, 9, "inp")).values[0], Tensor)
     assert not isinstance(analysis.value_at("net.kd", _position(MAIN, 9, "inp")).values[0], Instance)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+KD_FILES = sorted(ROOT.glob("examples/*.kd")) + sorted((ROOT / "tests").rglob("*.kd"))
+
+
+def test_item_by_item_parsing_equals_parsing_the_whole_file():
+    from dsl.syntax import parse_partial
+    from dsl.syntax.incremental import ItemCache
+
+    cache = ItemCache()
+    assert len(KD_FILES) > 40
+    for path in KD_FILES:
+        text = path.read_text(encoding="utf-8")
+        (ours, our_problems), (whole, problems) = cache.parse(text, path.name), parse_partial(text, path.name)
+        assert repr(ours.items) == repr(whole.items), path  # spans included
+        assert repr(ours.comments) == repr(whole.comments) and ours.broken == whole.broken, path
+        assert [d.message for d in our_problems] == [d.message for d in problems], path
+        assert [i.doc for i in ours.definitions] == [i.doc for i in whole.definitions], path
+
+
+def test_an_edit_parses_only_the_item_it_touches():
+    from dsl.syntax.incremental import ItemCache
+
+    text = (ROOT / "examples" / "resnet50.kd").read_text()
+    cache = ItemCache()
+    before, _ = cache.parse(text, "r.kd")
+    after, _ = cache.parse(text.replace("classes=1000", "classes=10"), "r.kd")
+    assert [a is b for a, b in zip(before.items, after.items)] == [True, True, False]
+    assert after.items[2].params[1].default.value == 10
+    # An edit that moves later items (a line added above them) parses them again, at their new place.
+    moved, _ = cache.parse(text.replace("block block1(", "\nblock block1("), "r.kd")
+    assert moved.items[2].span.line == before.items[2].span.line + 1
