@@ -21,7 +21,8 @@ from ..diagnostics import Diagnostic, KdError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..runtime import compile_runtime
 from ..semantics import load_program
-from ..syntax import parse_partial, read_source
+from ..syntax import read_source
+from ..syntax.incremental import ItemCache
 from .analysis import Analysis
 
 # Parsed texts kept: an editor's open files and their imports, with room.
@@ -35,6 +36,7 @@ class Session:
         self.limits = limits
         self._open: dict = {}  # resolved Path -> text of the editor's buffer
         self._parsed: OrderedDict = OrderedDict()  # (display, digest) -> (module, problems)
+        self._items = ItemCache()  # what changed in a file is all that is parsed again
         self._lock = threading.Lock()  # guards the two dicts, not the checks
 
     # ------------------------------------------------------------ buffers
@@ -67,7 +69,8 @@ class Session:
             if hit is not None:
                 self._parsed.move_to_end(key)
                 return hit
-        parsed = parse_partial(text, display, limits)
+        with self._lock:  # the item cache is not thread-safe; parsing one item is quick
+            parsed = self._items.parse(text, display, limits)
         with self._lock:
             self._parsed[key] = parsed
             while len(self._parsed) > PARSED_KEPT:
