@@ -19,7 +19,8 @@ from dsl.synthetic import batch_for  # noqa: E402
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.kd"))
 # The parameter counts of keras.applications with their defaults (issue #2).
-APPLICATION_COUNTS = {"resnet50": 25_636_712, "inception_v3": 23_851_784, "xception": 22_910_480}
+APPLICATION_COUNTS = {"resnet50": 25_636_712, "inception_v3": 23_851_784, "xception": 22_910_480,
+                      "densenet121": 8_062_504}
 
 
 def _models():

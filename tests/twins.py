@@ -103,6 +103,10 @@ def xception():
     return keras.applications.Xception(weights=None)
 
 
+def densenet121():
+    return keras.applications.DenseNet121(weights=None)
+
+
 def encoder():
     words = keras.Input(shape=(None,), dtype="int32")
     code = layers.Bidirectional(layers.LSTM(32))(layers.Embedding(2000, 64)(words))
