@@ -8,8 +8,7 @@ STAMP := $(VENV)/.kdsl-installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow demo bench catalog clean install-backends test-backends
-.PHONY: install test test-slow test-browser demo bench bench-graph catalog clean
+.PHONY: install test test-slow test-browser demo bench bench-graph bench-lsp catalog clean install-backends test-backends
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +44,9 @@ bench: $(STAMP)
 
 bench-graph: $(STAMP)
 	$(BIN)/python benchmarks/bench_graph.py
+
+bench-lsp: $(STAMP)
+	$(BIN)/python benchmarks/bench_lsp.py
 
 catalog: $(STAMP)
 	$(BIN)/python scripts/gen_catalog.py

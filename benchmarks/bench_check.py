@@ -2,13 +2,15 @@
 
     python benchmarks/bench_check.py [--runs 5] [--keras-runs 3] [--quick]
 
-Prints three tables (results are recorded in docs/benchmarks.md):
+Prints these tables (results are recorded in docs/benchmarks.md):
 
+0. Start-up: `kdsl check` of a one-layer file against `python -c "import lark"`.
 1. Whole processes, median of several runs: `kdsl check` and `kdsl compile
    --stdout` on ResNet50, InceptionV3 and Xception written in kd, against
    `python -c "import keras; keras.applications.X(weights=None)"`.
 2. In process: kdsl's check of an already-read source against Keras's model
-   construction after `import keras` (startup excluded on both sides).
+   construction after `import keras` (startup excluded on both sides); and
+   an editor's re-check of ResNet50 after a one-line edit, in a Session.
 3. Scaling: `kdsl check` on generated chains and DAGs of 1k, 10k and 100k
    layers: time net of the start-up of a one-layer file, and peak memory.
 
@@ -27,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = {"ResNet50": "resnet50", "InceptionV3": "inception_v3", "Xception": "xception"}
+EXAMPLES = {"ResNet50": "resnet50", "InceptionV3": "inception_v3", "Xception": "xception", "DenseNet121": "densenet121"}
 KDSL = [sys.executable, "-m", "dsl"]
 # Bytecode is cached, as in any installed package (some sandboxes set
 # PYTHONDONTWRITEBYTECODE, which would make every start recompile kdsl).
@@ -49,19 +51,51 @@ def run_process(argv: list) -> tuple:
 
 
 def median_process(argv: list, runs: int) -> float:
-    run_process(argv)  # warm the file cache (and kdsl's grammar cache)
+    run_process(argv)  # warm the file cache
     return statistics.median(run_process(argv)[0] for _ in range(runs))
 
 
+def start_up(runs: int) -> None:
+    """`kdsl check` of a one-layer file against the floor: starting Python and importing Lark."""
+    print("\n0. Start-up (median seconds)")
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.kd"
+        one.write_text(chain_source(1))
+        floor = median_process([sys.executable, "-c", "import lark"], runs * 2)
+        check = median_process(KDSL + ["check", str(one)], runs * 2)
+    print(f"python -c 'import lark' {floor:.3f}   kdsl check (one layer) {check:.3f}   ratio {check / floor:.2f}x")
+
+
 def whole_process(runs: int, keras_runs: int) -> None:
-    print("\n1. Whole process (median seconds)")
-    print(f"{'model':<12} {'kdsl check':>11} {'kdsl compile':>13} {'keras build':>12} {'check x':>8} {'compile x':>10}")
+    print("\n1. Whole process (median seconds; peak memory of kdsl check)")
+    print(f"{'model':<12} {'kdsl check':>11} {'peak MB':>8} {'kdsl compile':>13} {'keras build':>12} {'check x':>8} {'compile x':>10}")
     for app, example in EXAMPLES.items():
         path = f"examples/{example}.kd"
         check = median_process(KDSL + ["check", path], runs)
+        peak = max(run_process(KDSL + ["check", path])[1] for _ in range(2))
         compile_ = median_process(KDSL + ["compile", "--stdout", path], runs)
         keras = median_process([sys.executable, "-c", f"import keras; keras.applications.{app}(weights=None)"], keras_runs)
-        print(f"{app:<12} {check:>11.3f} {compile_:>13.3f} {keras:>12.3f} {keras / check:>7.1f}x {keras / compile_:>9.1f}x")
+        print(f"{app:<12} {check:>11.3f} {peak:>8.1f} {compile_:>13.3f} {keras:>12.3f} {keras / check:>7.1f}x {keras / compile_:>9.1f}x")
+
+
+def recheck_after_edit(runs: int) -> None:
+    """An editor's re-check: a Session (open buffers, parsed items cached) after a one-line edit."""
+    import gc
+
+    from dsl.session import Session
+
+    print("\n2b. In process, re-checking ResNet50 after a one-line edit (a session, as the editor does)")
+    text = (ROOT / "examples" / "resnet50.kd").read_text()
+    session = Session()
+    session.analyse(ROOT / "examples" / "resnet50.kd", text)
+    times = []
+    for i in range(max(runs, 10) * 3):
+        gc.collect()  # the language server collects while the editor is idle
+        edited = text.replace("classes=1000", f"classes={1000 + i % 5}")
+        start = time.perf_counter()
+        session.analyse(ROOT / "examples" / "resnet50.kd", edited)
+        times.append(time.perf_counter() - start)
+    print(f"median {statistics.median(times) * 1000:.1f} ms, best {min(times) * 1000:.1f} ms")
 
 
 def _median_call(fn, runs: int) -> float:
@@ -141,8 +175,10 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     # Children first: a child's peak memory counts the parent's pages it was
     # forked with, so Keras is imported in this process only at the end.
-    scaling([1_000, 10_000] if args.quick else [1_000, 10_000, 20_000, 100_000])
+    start_up(args.runs)
+    scaling([1_000, 10_000, 20_000] if args.quick else [1_000, 10_000, 20_000, 100_000])
     whole_process(args.runs, args.keras_runs)
+    recheck_after_edit(args.runs)
     in_process(args.runs, args.keras_runs)
 
 
