@@ -158,6 +158,12 @@ async def test_rename_a_block_across_files_and_a_local(client: LanguageClient):
     local = await client.text_document_rename_async(lsp.RenameParams(
         text_document=_doc(uri), position=_at(MAIN, 10, "parts"), new_name="branches"))
     assert sorted(e.range.start.line for e in local.changes[uri]) == [9, 11, 11, 13]
+    # From the block's own file: the open files that import it are renamed too.
+    layers = await _open(client, client.root / "layers.kd", LAYERS)
+    from_definition = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=_doc(layers), position=_at(LAYERS, 2, "dense_stack"), new_name="tower"))
+    assert {u: sorted(e.range.start.line for e in edits) for u, edits in from_definition.changes.items()} == {
+        layers: [1], uri: [14]}
     refused = await client.text_document_prepare_rename_async(lsp.PrepareRenameParams(
         text_document=_doc(uri), position=_at(MAIN, 16, "Dense")))
     assert refused is None  # Keras's names are not the program's to rename

@@ -161,10 +161,33 @@ class Features:
         return _location(found) if found is not None else None
 
     def references(self, uri: str, position: lsp.Position, include_declaration: bool = True) -> list:
+        return [_location(loc) for loc in self._references(uri, position, include_declaration)]
+
+    def _references(self, uri: str, position: lsp.Position, include_declaration: bool = True) -> list:
+        """Session Locations of every reference: in the program of URI, and in
+        the programs of the other open documents that import the file where
+        the name is defined (a block's users, seen from the block's file)."""
         analysis, name = self._at(uri)
         if analysis is None or analysis.program is None:
             return []
-        return [_location(loc) for loc in analysis.references_at(name, kd_position(position), include_declaration)]
+        where = kd_position(position)
+        found = list(analysis.references_at(name, where, include_declaration))
+        definition = analysis.definition_at(name, where)
+        symbol = analysis.symbol_at(name, where)
+        if definition is None or definition.path is None or symbol is None or symbol.kind != "definition":
+            return found  # locals live in one body; Keras's names have no place
+        seen = {(str(loc.path), loc.span.start) for loc in found}
+        for other in list(self.documents):
+            if other == uri:
+                continue
+            theirs = self.analysis(other)
+            if theirs is None or theirs.program is None or theirs.file(str(definition.path)) is None:
+                continue
+            for loc in theirs.references_at(str(definition.path), definition.range.start, include_declaration):
+                if (str(loc.path), loc.span.start) not in seen:
+                    seen.add((str(loc.path), loc.span.start))
+                    found.append(loc)
+        return found
 
     def prepare_rename(self, uri: str, position: lsp.Position) -> Optional[lsp.Range]:
         analysis, name = self._at(uri)
@@ -174,15 +197,14 @@ class Features:
         if symbol is None or symbol.kind not in ("local", "definition"):
             return None
         for loc in analysis.references_at(name, kd_position(position)):
-            if loc.filename == name and _holds(loc.range, kd_position(position)):
+            if str(loc.path) == str(path_of(uri).resolve()) and _holds(loc.range, kd_position(position)):
                 return lsp_range(loc.range)
         return None
 
     def rename(self, uri: str, position: lsp.Position, new_name: str) -> Optional[lsp.WorkspaceEdit]:
         if self.prepare_rename(uri, position) is None:
             return None
-        analysis, name = self._at(uri)
-        return edits.rename_edit(analysis.references_at(name, kd_position(position)), new_name)
+        return edits.rename_edit(self._references(uri, position), new_name)
 
     def _cursor(self, uri: str, position: lsp.Position):
         doc = self.documents.get(uri)
