@@ -5,7 +5,9 @@ tests/test_fidelity.py and the program fuzzer.)"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 from math import prod
 from pathlib import Path
 
@@ -259,6 +261,14 @@ def test_pictures_hold_one_node_per_layer_of_the_document(documents, path):
                 assert all(len(group) == 1 for group in found.values())
 
 
+def test_blocks_are_clusters_titled_with_the_call(documents):
+    root = parse_svg(render(documents["resnet50"], fmt="svg"))
+    titles = [e.findtext("{http://www.w3.org/2000/svg}title") for e in root.iter() if "cluster" in e.get("class", "").split()]
+    model = documents["resnet50"]["models"][0]
+    assert titles == [b["call"] for b in model["blocks"]]
+    assert 'stack1(128, 4, name="conv3")' in titles
+
+
 def test_collapsed_resnet50_fits_one_screen(documents):
     graph = build_graph(select_model(documents["resnet50"], None), expand=False)
     scene = build_scene(graph)
@@ -284,3 +294,42 @@ def test_graph_command(tmp_path, capsys):
     broken.write_text("model m {\n    x = Input(shape=(4,))\n    output y = Dense(-1)(x)\n}\n")
     assert main(["graph", str(broken)]) == 1
     assert "broken.kd:3" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ docs
+
+
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_picture_is_what_kdsl_graph_draws():
+    script = _load_script("gen_graph_images")
+    assert '<img src="docs/images/graph-net.svg"' in (ROOT / "README.md").read_text()
+    assert script.README_PICTURE.read_text(encoding="utf-8") == script.readme_picture(), (
+        "run python scripts/gen_graph_images.py")
+
+
+def _doc_example(heading: str) -> dict:
+    text = (ROOT / "docs" / "summary-json.md").read_text(encoding="utf-8")
+    section = text[text.index(f"## {heading}\n"):]
+    block = re.search(r"```json\n(.*?)```", section, re.S).group(1)
+    block = re.sub(r"\[ [A-Z]+, \.\.\. \]", "[]", block)  # `[ LAYER, ... ]`: shown in its own section
+    return json.loads(re.sub(r": [A-Z]+\b", ": null", block))  # `"totals": TOTALS`
+
+
+def test_the_schema_page_shows_what_kdsl_prints_for_the_readme_example():
+    """docs/summary-json.md's examples are the README's `net`, as printed."""
+    script = _load_script("gen_graph_images")
+    model = document_of(script.readme_program(), "net.kd")["models"][0]
+    layer = next(e for e in model["layers"] if e["name"] == "conv2d_3")
+    assert _doc_example("LAYER") == {**layer, "calls": []}
+    assert _doc_example("CALL") == layer["calls"][0]
+    assert _doc_example("BLOCK") == model["blocks"][1]
+    assert _doc_example("TOTALS") == model["totals"]
+    shown = _doc_example("MODEL")
+    assert {k: shown[k] for k in ("name", "parameters", "inputs", "outputs")} == {
+        k: model[k] for k in ("name", "parameters", "inputs", "outputs")}
