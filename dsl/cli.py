@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("paths", nargs=1, metavar="FILE")
     summary.add_argument("--model", metavar="NAME", help="only this model")
     summary.add_argument("--no-compute", action="store_true", help="leave out the MACs column and the compute and memory lines")
-    _add_common(summary)
+    _add_common(summary, ("human", "json", "github"), "human, github: the table, diagnostics so printed; "
+                "json: the summary document of docs/summary-json.md, diagnostics as JSON on stderr")
 
     from .graphview import FORMATS as GRAPH_FORMATS
 
@@ -351,8 +352,8 @@ def _checked(args, printer: _Printer, path: Path, text: Optional[str] = None, di
     from .compiler import check_text
 
     limits, params = _limits(args), _params(args)
-    _check_parameter_names(params, [(path, None)] if text is None else [], limits)
     if text is None:
+        _check_parameter_names(params, [(path, None)], limits)
         text = _read(path, limits, printer)
         if text is None:
             return None
@@ -397,7 +398,8 @@ def cmd_graph(args) -> int:
     if result is None:
         return EXIT_INPUT
     if not result.graphs or (args.model is not None and args.model not in result.graphs):
-        _note(f"error: {'model ' + repr(args.model) if args.model else 'no model of ' + str(path)} was evaluated; nothing to draw")
+        what = f"model {args.model!r} was not evaluated" if args.model else f"no model of {path} was evaluated"
+        _note(f"error: {what} (see above); nothing to draw")
         return EXIT_INPUT
     document = summary_document(result, str(path), args.model)
     picture = render(document, args.model, args.format, expand=args.expand)
@@ -453,7 +455,7 @@ def _git_diff_arguments(paths: list):
     git gives as /dev/null (an added or deleted file) has no models."""
     import re
 
-    if len(paths) == 1:
+    if len(paths) == 1 and "GIT_DIFF_PATH_TOTAL" in os.environ:  # git sets it for every path it passes
         return {"path": paths[0], "unmerged": True}
     if len(paths) != 7:
         return None

@@ -154,7 +154,14 @@ def test_git_calls_it_with_seven_arguments(capsys, tmp_path):
     out, err = capsys.readouterr()
     assert code == 0 and "error[" in err and "showing the text diff" in err
     assert out.startswith("--- a/m.kd\n+++ b/m.kd\n") and "-block conv_block" in out
-    assert main(["diff", "m.kd"]) == 0 and "Unmerged path m.kd" in capsys.readouterr().out
+    assert main(["diff", "m.kd"]) == 2  # one path: not git's call
+    assert "diff takes OLD.kd NEW.kd" in capsys.readouterr().err
+
+
+def test_git_calls_it_with_the_path_alone_when_unmerged(capsys, monkeypatch):
+    monkeypatch.setenv("GIT_DIFF_PATH_COUNTER", "1")
+    monkeypatch.setenv("GIT_DIFF_PATH_TOTAL", "1")
+    assert main(["diff", "m.kd"]) == 0 and capsys.readouterr().out == "* Unmerged path m.kd\n"
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

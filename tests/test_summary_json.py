@@ -290,6 +290,12 @@ def test_graph_command(tmp_path, capsys):
     assert 'subgraph c0["sentence_encoder (Functional)"]' in capsys.readouterr().out
     assert main(["graph", source, "--model", "nope"]) == 2
     assert "no model named 'nope'" in capsys.readouterr().err
+    unset = tmp_path / "unset.kd"
+    unset.write_text("model m(size) {\n    x = Input(shape=(size,))\n    output y = Dense(2)(x)\n}\n")
+    assert main(["graph", str(unset)]) == 1
+    assert "no model of" in capsys.readouterr().err
+    assert main(["graph", str(unset), "--param", "size=3", "--format", "mermaid"]) == 0
+    assert "(None, 3)" in capsys.readouterr().out
     broken = tmp_path / "broken.kd"
     broken.write_text("model m {\n    x = Input(shape=(4,))\n    output y = Dense(-1)(x)\n}\n")
     assert main(["graph", str(broken)]) == 1
