@@ -10,6 +10,11 @@ a flat network of 1,000 and 2,000 layers, and the ResNet50-like model
   container and the placement of every box (what the 5 s target is about);
 - each format: `render(document, fmt=...)` whole (svg, html, dot, mermaid).
 
+Then, for kd sources as `kdsl graph` takes them (examples/resnet50.kd,
+examples/inception_v3.kd, and a generated model of 1,001 layers in 333 block
+calls), the median time of checking the source, of making its summary
+document (`kdsl summary --format json`), of the layout, and of the SVG.
+
 With --compare, also times the layered layouts of the other pure-Python
 candidates that are importable here (graph-layout's SugiyamaLayout, pyelk's
 layered algorithm) on the 1,000-layer network's graph, for docs/graph.md.
@@ -29,10 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from dsl.compiler import check_text  # noqa: E402
 from dsl.graphview import render  # noqa: E402
 from dsl.graphview.document import build_graph, select_model  # noqa: E402
 from dsl.graphview.geometry import build_scene, place  # noqa: E402
 from dsl.graphview.svg import all_openable  # noqa: E402
+from dsl.summary import summary_document  # noqa: E402
 from graph_fixtures.synthetic import resnet50_like, wide_network  # noqa: E402
 
 
@@ -65,6 +72,42 @@ def kdsl_table(runs: int) -> None:
             row.append(median_seconds(lambda: render(document, fmt=fmt), runs))
         count = len(document["models"][0]["layers"])
         print(f"{name:<14} {count:>6} " + " ".join(f"{t:>7.3f}s" for t in row))
+
+
+# 333 residual units of two Dense layers and an add: 1,001 layers, each unit a block call.
+DEEP_KD = """\
+block unit(x, width) {
+    y = x -> Dense(width, activation="relu") -> Dense(width)
+    return add(x, y)
+}
+
+model deep(depth=333) {
+    x = Input(shape=(64,))
+    h = x
+    for i in range(depth) {
+        h = unit(h, 64)
+    }
+    output y = h -> Dense(10)
+}
+"""
+
+
+def kd_table(runs: int) -> None:
+    """From kd source to picture: check, document, layout, SVG."""
+    sources = {name: (ROOT / "examples" / f"{name}.kd").read_text() for name in ("resnet50", "inception_v3")}
+    sources["deep (generated)"] = DEEP_KD
+    print(f"\n{'kd source':<18} {'layers':>6} {'blocks':>6} {'check':>8} {'document':>9} {'layout':>8} {'svg':>8}")
+    for name, text in sources.items():
+        result = check_text(text, "bench.kd")
+        document = summary_document(result, "bench.kd")
+        model = document["models"][0]
+        row = [
+            median_seconds(lambda: check_text(text, "bench.kd"), runs),
+            median_seconds(lambda: summary_document(result, "bench.kd"), runs),
+            median_seconds(lambda: layout(document), runs),
+            median_seconds(lambda: render(document, fmt="svg"), runs),
+        ]
+        print(f"{name:<18} {len(model['layers']):>6} {len(model['blocks']):>6} " + " ".join(f"{t:>7.3f}s" for t in row))
 
 
 def network_edges(document: dict) -> tuple:
@@ -134,6 +177,7 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="also time the other layout libraries")
     args = parser.parse_args()
     kdsl_table(args.runs)
+    kd_table(args.runs)
     if args.compare:
         compare(args.runs)
 

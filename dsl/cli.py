@@ -37,9 +37,15 @@ class UsageError(Exception):
 # ------------------------------------------------------------------ parsing
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("human", "json", "github"), default="human",
-                        help="how diagnostics are printed (default: human)")
+def _add_common(parser: argparse.ArgumentParser, formats: Optional[tuple] = None, format_help: str = "") -> None:
+    """The options every checking command takes. FORMATS (choices, the
+    first the default) replaces what `--format` chooses, for commands whose
+    output is not diagnostics; their diagnostics are then human ones."""
+    if formats is None:
+        parser.add_argument("--format", choices=("human", "json", "github"), default="human",
+                            help="how diagnostics are printed (default: human)")
+    else:
+        parser.add_argument("--format", choices=formats, default=formats[0], help=f"{format_help} (default: {formats[0]})")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a model parameter's value, a kd constant (repeatable)")
@@ -72,7 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="the layer table of each model, like model.summary()")
     summary.add_argument("paths", nargs=1, metavar="FILE")
     summary.add_argument("--model", metavar="NAME", help="only this model")
-    _add_common(summary)
+    summary.add_argument("--no-compute", action="store_true", help="leave out the MACs column and the compute and memory lines")
+    _add_common(summary, ("human", "json", "github"), "human, github: the table, diagnostics so printed; "
+                "json: the summary document of docs/summary-json.md, diagnostics as JSON on stderr")
+
+    from .graphview import FORMATS as GRAPH_FORMATS
+
+    graph = commands.add_parser("graph", help="a picture of a model's graph (no Keras, no Graphviz)")
+    graph.add_argument("paths", nargs=1, metavar="FILE")
+    graph.add_argument("--model", metavar="NAME", help="the model to draw (default: the file's first)")
+    graph.add_argument("-o", "--output", metavar="OUT", help="write the picture to OUT instead of printing it")
+    graph.add_argument("--expand", action="store_true", help="open nested models and applications")
+    _add_common(graph, GRAPH_FORMATS, "the picture: svg, html (one self-contained page), dot (Graphviz) or mermaid")
+
+    diff = commands.add_parser("diff", help="what changed between two architectures (exit 1 when they differ)")
+    diff.add_argument("paths", nargs="+", metavar="OLD.kd NEW.kd",
+                      help="the two sources; or the 7 arguments git gives a diff driver")
+    diff.add_argument("--model", metavar="NAME", help="only this model")
+    _add_common(diff, ("text", "json"), "the report: text, or the JSON of docs/diff.md")
 
     from .fmt.command import add_arguments as add_fmt_arguments
 
@@ -321,25 +344,147 @@ def _write(target: Path, text: str, force: bool, printer: _Printer) -> None:
     _note(f"wrote {target}")
 
 
-def cmd_summary(args) -> int:
+def _checked(args, printer: _Printer, path: Path, text: Optional[str] = None, display: Optional[str] = None,
+             require_model: bool = True):
+    """The check result of one source (TEXT, or read from PATH), its
+    diagnostics printed; None when it has errors. DISPLAY names it in
+    messages (default: PATH). REQUIRE_MODEL: a --model the file does not
+    have is a usage error."""
     from .compiler import check_text
-    from .summary import render_summaries
 
     limits, params = _limits(args), _params(args)
-    printer = _Printer(args.format, args.strict)
-    sources = _sources(args.paths)
-    _check_parameter_names(params, sources, limits)
-    (path, _), = sources
-    text = _read(path, limits, printer)
     if text is None:
+        _check_parameter_names(params, [(path, None)], limits)
+        text = _read(path, limits, printer)
+        if text is None:
+            return None
+    label = display or str(path)
+    result = check_text(text, label, path, params, limits)
+    printer.show(result.diagnostics, _sources_of(result, Path(label), text))
+    model = getattr(args, "model", None)
+    if require_model and model is not None and model not in result.graphs and model not in result.skipped:
+        raise UsageError(f"no model named {model!r} in {label}")
+    return None if printer.failed else result
+
+
+def cmd_summary(args) -> int:
+    from .summary import render_summaries, summary_document
+
+    printer = _Printer(args.format, args.strict, stdout_taken=args.format == "json")
+    (path, _), = _sources(args.paths)
+    result = _checked(args, printer, path)
+    if result is None:
         return EXIT_INPUT
-    result = check_text(text, str(path), path, params, limits)
-    printer.show(result.diagnostics, _sources_of(result, path, text))
-    if args.model is not None and args.model not in result.graphs and args.model not in result.skipped:
-        raise UsageError(f"no model named {args.model!r} in {path}")
-    if printer.failed:
+    if args.format == "json":
+        print(_json(summary_document(result, str(path), args.model)))
+    else:
+        print(render_summaries(result, args.model, compute=not args.no_compute), end="")
+    return EXIT_OK
+
+
+def _json(document) -> str:
+    from .summary import to_json
+
+    return to_json(document)
+
+
+def cmd_graph(args) -> int:
+    from .files import atomic_write
+    from .graphview import render
+    from .summary import summary_document
+
+    printer = _Printer("human", args.strict)
+    (path, _), = _sources(args.paths)
+    result = _checked(args, printer, path)
+    if result is None:
         return EXIT_INPUT
-    print(render_summaries(result, args.model), end="")
+    if not result.graphs or (args.model is not None and args.model not in result.graphs):
+        what = f"model {args.model!r} was not evaluated" if args.model else f"no model of {path} was evaluated"
+        _note(f"error: {what} (see above); nothing to draw")
+        return EXIT_INPUT
+    document = summary_document(result, str(path), args.model)
+    picture = render(document, args.model, args.format, expand=args.expand)
+    if args.output is None:
+        sys.stdout.write(picture)
+        return EXIT_OK
+    try:
+        atomic_write(Path(args.output), picture)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    _note(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from .diff import compare, render_text
+    from .summary import summary_document
+
+    git = _git_diff_arguments(args.paths)
+    if git is None and len(args.paths) != 2:
+        raise UsageError("diff takes OLD.kd NEW.kd (or the 7 arguments git passes a diff driver)")
+    if git is not None and git.get("unmerged"):
+        print(f"* Unmerged path {git['path']}")
+        return EXIT_OK
+    printer = _Printer("human", args.strict)
+    if git is None:
+        sides = [(Path(p), None, p) for p in args.paths]
+        results = [_checked(args, printer, file, require_model=False) for file, _, _ in sides]
+    else:  # imports are found beside the file in the work tree, not beside git's temporary copy
+        sides = git["sides"]
+        results = [_checked(args, printer, Path(git["path"]), text, label, False) for _, text, label in sides]
+    if any(r is None for r in results):
+        return _diff_failed(git, sides)
+    if args.model is not None and all(args.model not in r.graphs and args.model not in r.skipped for r in results):
+        raise UsageError(f"no model named {args.model!r} in either file")
+    documents = [summary_document(r, label, args.model) for r, (_, _, label) in zip(results, sides)]
+    report = compare(documents[0], documents[1], args.model)
+    unknown = [s["name"] for d in documents for s in d["skipped"]]
+    for name in unknown:
+        _note(f"error: model {name!r} could not be evaluated, so it was not compared")
+    sys.stdout.write(_json(report) + "\n" if args.format == "json" else render_text(report))
+    if git is not None:
+        return EXIT_OK  # git stops at an external diff driver's non-zero exit
+    if unknown:
+        return EXIT_USAGE
+    return EXIT_OK if report["same"] else EXIT_INPUT
+
+
+def _git_diff_arguments(paths: list):
+    """The sides of a git external-diff call (`path old-file old-hex old-mode
+    new-file new-hex new-mode`, or `path` alone for an unmerged path), None
+    for an ordinary OLD NEW call. Each side is (file, text, label); a side
+    git gives as /dev/null (an added or deleted file) has no models."""
+    import re
+
+    if len(paths) == 1 and "GIT_DIFF_PATH_TOTAL" in os.environ:  # git sets it for every path it passes
+        return {"path": paths[0], "unmerged": True}
+    if len(paths) != 7:
+        return None
+    path, old_file, old_hex, old_mode, new_file, new_hex, new_mode = paths
+    hexes = all(re.fullmatch(r"[0-9a-f]{7,64}|\.", h) for h in (old_hex, new_hex))
+    modes = all(re.fullmatch(r"[0-7]{6}|\.", m) for m in (old_mode, new_mode))
+    if not (hexes and modes):
+        return None
+    sides = []
+    for file, label in ((old_file, f"a/{path}"), (new_file, f"b/{path}")):
+        try:
+            text = "" if file == os.devnull else Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {file}: {exc}") from None
+        sides.append((Path(file), text, label))
+    return {"path": path, "sides": sides}
+
+
+def _diff_failed(git, sides) -> int:
+    """A side has errors: exit 2 (their diagnostics are printed); under git,
+    show the sources' text diff instead, as git would have, and exit 0."""
+    if git is None:
+        return EXIT_USAGE
+    import difflib
+
+    _note("a side has errors (above): showing the text diff")
+    (_, old, old_label), (_, new, new_label) = sides
+    sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True), old_label, new_label))
     return EXIT_OK
 
 
@@ -355,7 +500,8 @@ def cmd_lsp(args) -> int:
     return serve()
 
 
-COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt, "lsp": cmd_lsp}
+COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt,
+            "graph": cmd_graph, "diff": cmd_diff, "lsp": cmd_lsp}
 
 
 def main(argv: Optional[list] = None) -> int:

@@ -160,3 +160,143 @@ def train_one_step(module, model_name: str, model) -> None:
     x, y = batch_for(model, batch=2, unknown=8)
     logs = model.train_on_batch(x, y, return_dict=True)
     assert logs["loss"] == logs["loss"], logs  # a number, not NaN
+
+
+# ------------------------------------------------ the summary document and table
+
+
+def _relevant_nodes(model) -> set:
+    """The ids of the nodes of MODEL's own graph (a layer shared with another
+    model has nodes there too, which Keras's summary leaves out)."""
+    return {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+
+
+def keras_document_rows(model) -> list:
+    """What the summary document says of each layer, from a built Keras
+    model: name, class, the output shapes and dtype of its first call in
+    this model, its counts, and each call's reads (layer, node, tensor)."""
+    relevant = _relevant_nodes(model)
+    rows = []
+    for op in model.operations:
+        nodes = [n for n in op._inbound_nodes if id(n) in relevant]
+        first = nodes[0].output_tensors
+        calls = []
+        for node in nodes:
+            reads = []
+            for tensor in node.input_tensors:
+                history = tensor._keras_history
+                reads.append((history.operation.name, history.node_index, history.tensor_index))
+            calls.append(reads)
+        weights = getattr(op, "weights", [])
+        rows.append({
+            "name": op.name,
+            "class": type(op).__name__,
+            "output_shapes": [list(t.shape) for t in first],
+            "dtype": str(first[0].dtype),
+            "params": op.count_params() if weights else 0,
+            "trainable": _size(getattr(op, "trainable_weights", [])),
+            "non_trainable": _size(getattr(op, "non_trainable_weights", [])),
+            "calls": calls,
+        })
+    return rows
+
+
+def document_rows(model_entry: dict) -> list:
+    """The same fields from a MODEL entry of a summary document."""
+    keys = ("name", "class", "output_shapes", "dtype", "params", "trainable", "non_trainable")
+    rows = []
+    for entry in model_entry["layers"]:
+        row = {key: entry[key] for key in keys}
+        row["calls"] = [[(r["layer"], r["call"], r["tensor"]) for r in call["inbound"]] for call in entry["calls"]]
+        rows.append(row)
+    return rows
+
+
+def assert_document_matches(model_entry: dict, model) -> None:
+    """A MODEL entry of `kdsl summary --format json` against the built Keras
+    MODEL: every layer row, the inputs, the outputs and the totals; nested
+    models and applications against the Keras models inside."""
+    ours, theirs = document_rows(model_entry), keras_document_rows(model)
+    unknown = {row["name"] for row in ours if row["params"] is None}  # custom layers: kdsl knows no weights
+    for a, b in itertools.zip_longest(ours, theirs):
+        if b is not None and b["name"] in unknown:
+            b = {**b, "params": None, "trainable": None, "non_trainable": None}
+        assert a == b, f"\nkdsl:  {a}\nkeras: {b}"
+    assert [(i["name"], i["shape"], i["dtype"]) for i in model_entry["inputs"]] == [
+        (t._keras_history.operation.name, list(t.shape), str(t.dtype)) for t in model.inputs]
+    assert [(o["name"], o["shape"], o["dtype"]) for o in model_entry["outputs"]] == [
+        (name, list(t.shape), str(t.dtype)) for name, t in zip(model.output_names, model.outputs)]
+    totals = model_entry["totals"]
+    assert totals["exact"] == (not unknown) and set(totals["unknown"]) == unknown
+    if not unknown:
+        assert (totals["params"], totals["trainable"], totals["non_trainable"]) == keras_totals(model)
+    for entry in model_entry["layers"]:
+        if entry["kind"] in ("model", "application"):
+            assert_document_matches(entry["model"], model.get_layer(entry["name"]))
+
+
+def _cells(line: str) -> list:
+    return [cell.strip() for cell in line.strip().strip("│┃").split("│" if "│" in line else "┃")]
+
+
+def keras_summary_table(model) -> tuple:
+    """(rows of cells, total lines) of Keras's printed model.summary(), its
+    wrapped cells joined; the header row first."""
+    import os
+
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "600"  # rich sizes its console from COLUMNS: no truncated columns
+    printed = []
+    try:
+        model.summary(line_length=600, print_fn=lambda text, line_break=True: printed.append(text))
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+    rows, current, totals = [], None, []
+    for line in "".join(printed).splitlines():
+        if line[:1] in "┏┡├└":  # a rule: the row above is complete
+            if current is not None:
+                rows.append([" ".join(part for part in cell if part) for cell in current])
+            current = None
+        elif line[:1] in "│┃":
+            cells = _cells(line)
+            current = [[c] for c in cells] if current is None else [a + [c] for a, c in zip(current, cells)]
+        elif line.startswith(" ") and "params:" in line:
+            totals.append(line.rstrip())
+    return rows, totals
+
+
+def kdsl_summary_table(text: str) -> tuple:
+    """(rows of cells, the three params total lines) of one model's
+    `kdsl summary` text; the header row first, the MACs column dropped."""
+    lines = text.splitlines()
+    rule = lines[2]
+    spans, start = [], 0
+    for part in rule.split("  "):
+        spans.append((start, start + len(part)))
+        start += len(part) + 2
+    headers = [lines[1][a:b].strip() for a, b in spans]
+    keep = [i for i, h in enumerate(headers) if h != "MACs"]
+    rows = []
+    for line in [lines[1], *lines[3:]]:
+        if line == rule:
+            break
+        # The last column is not padded: its span is the rest of the line.
+        cells = [line[a:b if i < len(spans) - 1 else None].strip() for i, (a, b) in enumerate(spans)]
+        rows.append([cells[i] for i in keep])
+    totals = [line for line in lines if line.startswith(" ") and "params:" in line]
+    return rows, totals
+
+
+def assert_summary_text_matches(text: str, model) -> None:
+    """The Keras columns of `kdsl summary` (name and type, output shape,
+    parameters, connections when Keras shows them) and its three params
+    lines equal what Keras's model.summary() prints."""
+    ours, our_totals = kdsl_summary_table(text)
+    theirs, their_totals = keras_summary_table(model)
+    if len(theirs[0]) == 3:  # a sequential-like model: Keras shows no connections
+        ours = [row[:3] for row in ours]
+    assert ours == theirs
+    assert our_totals == their_totals

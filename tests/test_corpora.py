@@ -15,9 +15,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from keras_compare import assert_same_model, load_module, train_one_step  # noqa: E402
+from keras_compare import assert_document_matches, assert_same_model, load_module, train_one_step  # noqa: E402
 
 from dsl.compiler import compile_text, relative_label  # noqa: E402
+from dsl.summary import summary_document  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -51,6 +52,7 @@ def _builds(text: str, filename: str, path, folder: Path) -> int:
         keras.backend.clear_session(free_memory=False)
         model = getattr(module, f"build_{name}")()
         assert_same_model(graph, model)
+        assert_document_matches(summary_document(compiled.check, filename, name)["models"][0], model)
         train_one_step(module, name, model)
     return len(compiled.check.graphs)
 

@@ -10,11 +10,12 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import twins  # noqa: E402  (tests/ is on sys.path, see conftest.py)
+from keras_compare import assert_document_matches, assert_summary_text_matches  # noqa: E402
 from support import keras_layers, kdsl_layers, load_module  # noqa: E402
 
 from dsl.api import compile_file  # noqa: E402
 from dsl.compiler import check_text  # noqa: E402
-from dsl.summary import graph_counts  # noqa: E402
+from dsl.summary import graph_counts, render_graph, summary_document  # noqa: E402
 from dsl.synthetic import batch_for  # noqa: E402
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.kd"))
@@ -74,11 +75,18 @@ def test_builds_like_its_twin(generated, path, name):
 @pytest.mark.parametrize("path, name", _models())
 def test_checker_agrees_with_keras(generated, path, name):
     """kdsl's summary (names, classes, per-layer and total counts, output
-    shapes) equals what Keras builds from the generated code."""
+    shapes) equals what Keras builds from the generated code; so do the
+    summary document's layers (shapes, dtypes, counts, every call's reads,
+    nested models and applications layer by layer) and the Keras columns of
+    the printed table, with and without the compute column."""
     result = check_text(path.read_text(), str(path), path)
     assert result.ok, result.diagnostics
     graph = result.graphs[name]
     model = _fresh_build(generated(path), name)
+    document = summary_document(result, str(path), name)
+    assert_document_matches(document["models"][0], model)
+    assert_summary_text_matches(render_graph(graph), model)
+    assert_summary_text_matches(render_graph(graph, compute=False), model)
     counts = graph_counts(graph)
     assert not counts.unknown
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)

@@ -10,16 +10,22 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from keras_compare import assert_same_model, compile_and_build, train_one_step  # noqa: E402
+from keras_compare import (  # noqa: E402
+    assert_document_matches, assert_same_model, assert_summary_text_matches, compile_and_build, train_one_step,
+)
 
 from dsl.compiler import check_text  # noqa: E402
-from dsl.summary import render_summaries  # noqa: E402
+from dsl.summary import render_graph, render_summaries, summary_document  # noqa: E402
 
 
 def _agrees(tmp_path, source: str, model: str) -> None:
+    """The table, the summary document and the printed summary equal Keras's;
+    the model trains a step."""
     result, module, built = compile_and_build(source, tmp_path, model)
     assert built is not None, [str(d.message) for d in result.diagnostics if d.is_error]
     assert_same_model(result.graphs[model], built)
+    assert_document_matches(summary_document(result, "prog.kd", model)["models"][0], built)
+    assert_summary_text_matches(render_graph(result.graphs[model]), built)
     train_one_step(module, model, built)
 
 

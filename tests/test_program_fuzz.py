@@ -1,7 +1,7 @@
 """The whole-program differential fuzzer (issue 7): hypothesis writes kd
 programs (tests/program_fuzz.py), kdsl checks and compiles them, Keras builds
-the generated module, and kdsl's whole layer table and totals must equal the
-built model's; a program with compile settings then trains one step.
+the generated module, and kdsl's whole layer table and totals (and its
+summary document's) must equal the built model's; a program with compile settings then trains one step.
 
 A program the writer means to be valid that kdsl refuses is a failure
 unless Keras refuses it too (then the writer was wrong, and hypothesis is
@@ -16,11 +16,14 @@ from hypothesis import HealthCheck, given, reject, settings
 
 keras = pytest.importorskip("keras")
 
-from keras_compare import assert_same_model, compile_and_build, load_module, run_forward, train_one_step  # noqa: E402
+from keras_compare import (  # noqa: E402
+    assert_document_matches, assert_same_model, compile_and_build, load_module, run_forward, train_one_step,
+)
 from program_fuzz import programs  # noqa: E402
 
 from dsl.codegen import generate  # noqa: E402
 from dsl.semantics import load_program  # noqa: E402
+from dsl.summary import summary_document  # noqa: E402
 
 
 def _keras_refuses(source: str, folder) -> bool:
@@ -49,6 +52,7 @@ def _run(program, folder) -> None:
             reject()  # the writer made a program Keras refuses too
         pytest.fail("kdsl refuses a program Keras builds:\n" + "\n".join(errors) + "\n\n" + program.source)
     assert_same_model(result.graphs[program.model], model)
+    assert_document_matches(summary_document(result, "prog.kd", program.model)["models"][0], model)
     run_forward(model)
     if program.compiled:
         train_one_step(module, program.model, model)

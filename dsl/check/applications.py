@@ -108,6 +108,11 @@ class _Replay:
         self.cat = kcat.load()
         self.results: list = []  # per op, per call: list of output TensorTypes
         self.weights: list = []
+        self.op_weights: list = []  # per op: the weights its first call built
+        # (op, call) -> [(LayerCall, Result)] of the rules run for it, which
+        # kdsl summary costs; none for inputs, numpy ops and the two custom layers.
+        self.layer_calls: dict = {}
+        self.result = None  # (outputs, weights) once run
         # Values that depend on the input size are fixed when Keras builds the
         # model (at its declared input shape), and kept when it is called on
         # another size: (op, call) -> {argument: value}.
@@ -138,10 +143,12 @@ class _Replay:
                 outputs, weights = self.apply(op, call, inputs, input_type, (index, number))
                 if not calls:
                     self.weights.extend(weights)
+                    self.op_weights.append(tuple(weights))
                 calls.append(outputs)
             self.results.append(calls)
         outs = [self.ref(o) for o in self.outputs]
-        return outs, tuple(self.weights)
+        self.result = (outs, tuple(self.weights))
+        return self.result
 
     def apply(self, op, call, inputs, input_type, where):
         cls = op["class"]
@@ -150,7 +157,7 @@ class _Replay:
         if op.get("module") == "keras.src.ops.numpy":
             return [shape_ops.elementwise({"Add": "+", "Multiply": "*", "Subtract": "-", "Divide": "/"}[cls], *inputs)], []
         if cls == "Sequential":
-            return self.sequential(op, inputs)
+            return self.sequential(op, inputs, where)
         if cls == "LayerScale":
             dim = op["config"]["projection_dim"]
             return [inputs[0]], [Weight("variable", (dim,), True)]
@@ -162,17 +169,22 @@ class _Replay:
                 self.fixed[where] = {key: _correct_pad(inputs[0].shape, dynamic["correct_pad"])
                                      for key, dynamic in call["dynamic"].items() if "correct_pad" in dynamic}
             config.update(self.fixed.get(where, {}))
-        result = rules.lookup(self.cat.layer(cls).canonical)(rules.LayerCall(self.spec(cls, config), tuple(inputs), {}))
+        layer_call = rules.LayerCall(self.spec(cls, config), tuple(inputs), {})
+        result = rules.lookup(self.cat.layer(cls).canonical)(layer_call)
+        self.layer_calls[where] = [(layer_call, result)]
         out = result.outputs
         return (list(out) if isinstance(out, (list, tuple)) else [out]), list(result.weights)
 
-    def sequential(self, op, inputs):
-        value, weights = inputs[0], []
+    def sequential(self, op, inputs, where):
+        value, weights, calls = inputs[0], [], []
         for layer in op["config"]["layers"]:
             spec = self.spec(layer["class"], layer["config"])
-            result = rules.lookup(spec.cls)(rules.LayerCall(spec, (value,), {}))
+            layer_call = rules.LayerCall(spec, (value,), {})
+            result = rules.lookup(spec.cls)(layer_call)
+            calls.append((layer_call, result))
             value = result.outputs
             weights.extend(result.weights)
+        self.layer_calls[where] = calls
         return [value], weights
 
 
@@ -180,15 +192,25 @@ def replay(name: str, args: dict, input_type: TensorType, built_for: Optional[Te
     """The outputs and weights of application NAME with ARGS, built for the
     input BUILT_FOR (default: INPUT_TYPE) and called on INPUT_TYPE.
     Raises RuleError when the input does not fit."""
+    return replay_run(name, args, input_type, built_for).result
+
+
+def replay_run(name: str, args: dict, input_type: TensorType, built_for: Optional[TensorType] = None) -> _Replay:
+    """The replay `replay` makes, kept whole: its op records (`ops`,
+    `outputs`), each op's outputs per call (`results`), each op's weights
+    (`op_weights`) and the rules' calls (`layer_calls`), which kdsl summary
+    reads for the layers inside an application."""
     graph = kcat.load().application_graph(name)
     built_for = built_for or input_type
     unknown_size = built_for.shape[1] is None and graph.has_unknown_size_graph()
     variant = _variant(args)
     build = _Replay(graph, variant, unknown_size, args)
-    result = build.run(built_for)
+    build.run(built_for)
     if built_for.shape == input_type.shape:
-        return result
-    return _Replay(graph, variant, unknown_size, args, build.fixed).run(input_type)
+        return build
+    final = _Replay(graph, variant, unknown_size, args, build.fixed)
+    final.run(input_type)
+    return final
 
 
 # ---------------------------------------------------- evaluator entry points

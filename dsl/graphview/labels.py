@@ -48,13 +48,32 @@ def format_count(count) -> str:
         return "?"
 
 
+def format_macs(count) -> str:
+    """A MAC count in three significant figures: 640, 151M, 3.86G."""
+    value = float(count)
+    for unit in ("", "K", "M", "G", "T"):
+        if abs(value) < 999.5:
+            return f"{int(value)}{unit}" if not unit else f"{value:.3g}{unit}"
+        value /= 1000
+    return f"{value:.3g}P"
+
+
+def _macs(entry: dict) -> str:
+    """` · 151M MACs` for a layer or block whose MACs are known and not 0."""
+    macs = entry.get("macs") if isinstance(entry, dict) else entry
+    if isinstance(macs, int) and not isinstance(macs, bool) and macs > 0:
+        return f" \u00b7 {format_macs(macs)} MACs"
+    return ""
+
+
 def clip(text: str) -> str:
     """TEXT cut to what one box line holds (the full text is in the title)."""
     return text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS - 1] + "\u2026"
 
 
 def layer_lines(entry: dict) -> list:
-    """The lines of a layer's box: name, class, output shape, parameters."""
+    """The lines of a layer's box: name, class, output shape, parameters
+    and MACs."""
     kind = entry.get("kind", "layer")
     klass = str(entry.get("class", ""))
     calls = entry.get("calls") or []
@@ -65,13 +84,13 @@ def layer_lines(entry: dict) -> list:
     lines = [str(entry.get("name", "")), klass, format_shapes(entry.get("output_shapes"))]
     params = entry.get("params")
     if kind != "input" and not (kind == "op" and params == 0):
-        lines.append(f"params {format_count(params)}")
+        lines.append(f"params {format_count(params)}{_macs(entry)}")
     return [clip(line) for line in lines]
 
 
-def block_lines(title: str, layer_count: int, params) -> list:
+def block_lines(title: str, layer_count: int, params, macs=None) -> list:
     """The lines of a collapsed block's box."""
-    return [clip(title), clip(f"{layer_count} layers \u00b7 params {format_count(params)}")]
+    return [clip(title), clip(f"{layer_count} layers \u00b7 params {format_count(params)}{_macs(macs)}")]
 
 
 def output_lines(name: str, shape) -> list:

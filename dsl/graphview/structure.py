@@ -87,26 +87,28 @@ def collapsed_size(graph: Graph, container_id: str) -> tuple:
 def block_lines(graph: Graph, container_id: str) -> list:
     """The lines of a collapsed block's box."""
     box = graph.containers[container_id]
-    return labels.block_lines(box.title, graph.layer_count(container_id), container_params(graph, container_id))
+    return labels.block_lines(box.title, graph.layer_count(container_id), container_total(graph, container_id),
+                              container_total(graph, container_id, "macs"))
 
 
-def container_params(graph: Graph, container_id: str):
-    """The parameters of the layers in a container; None when one is unknown."""
+def container_total(graph: Graph, container_id: str, key: str = "params"):
+    """The sum of KEY (`params`, `macs`) over the layers in a container;
+    None when one is unknown."""
     box = graph.containers[container_id]
     total = 0
-    for key in box.members:
-        params = graph.layers[key].entry.get("params")
-        if params is None:
+    for member in box.members:
+        value = graph.layers[member].entry.get(key)
+        if value is None:
             return None
-        total += int(params)
+        total += int(value)
     for child in box.children:
         if graph.containers[child].kind == "model":
-            params = graph.layers[graph.containers[child].layer].entry.get("params")
+            value = graph.layers[graph.containers[child].layer].entry.get(key)
         else:
-            params = container_params(graph, child)
-        if params is None:
+            value = container_total(graph, child, key)
+        if value is None:
             return None
-        total += int(params)
+        total += int(value)
     return total
 
 

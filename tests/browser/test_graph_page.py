@@ -1,8 +1,8 @@
 """The graph page in a real browser: Debian's Chromium, driven by
 playwright-core from graph_page.cjs (headless, offline, a fresh profile).
 
-One run of the script opens the ResNet50-like page and does what a person
-would: opens a stage and a residual block by clicking them, collapses the
+One run of the script opens the page `kdsl graph --format html` draws for
+examples/resnet50.kd and does what a person would: opens a stage and a residual block by clicking them, collapses the
 block again, clicks a layer for its details, searches, zooms and pans, and
 opens everything. This test judges what the script saw, and that the page's
 placement (page.js) equals kdsl's own (geometry.py) in every state it met.
@@ -24,9 +24,11 @@ from dsl.graphview import render
 from dsl.graphview.document import build_graph, select_model
 from dsl.graphview.geometry import build_scene, place
 from dsl.graphview.svg import all_openable, initial_page_state
-from graph_fixtures.synthetic import resnet50_like
+from dsl.compiler import check_text
+from dsl.summary import summary_document
 
 HERE = Path(__file__).parent
+EXAMPLES = HERE.parent.parent / "examples"
 
 SCREENSHOT = HERE.parent.parent / "docs" / "images" / "graph-resnet.png"
 
@@ -38,7 +40,7 @@ def run(tmp_path_factory):
     assert node, "node is missing: make test-browser installs it"
     assert (HERE / "node_modules" / "playwright-core").is_dir(), "run `npm ci` in tests/browser (make test-browser)"
     tmp = tmp_path_factory.mktemp("page")
-    document = resnet50_like()
+    document = example_document("resnet50")
     (tmp / "resnet.html").write_text(render(document, fmt="html"), encoding="utf-8")
     plan = {
         "open": ["block::0", "block::1"],
@@ -65,6 +67,12 @@ def run(tmp_path_factory):
         "plan": plan,
         "svg_all_open": render(document, fmt="svg"),
     }
+
+
+def example_document(name: str) -> dict:
+    """The summary document of examples/NAME.kd, as `kdsl graph` draws it."""
+    path, label = EXAMPLES / f"{name}.kd", f"examples/{name}.kd"
+    return summary_document(check_text(path.read_text(), label, path), label)
 
 
 def layers_in(document: dict, *blocks: int) -> set:
@@ -166,12 +174,16 @@ def test_screenshot_is_a_full_hd_png(run):
 FIXTURES = HERE.parent / "graph_fixtures"
 
 
-@pytest.mark.parametrize("name", ["residual", "shared", "nested", "multi_io"])
+@pytest.mark.parametrize("name", ["residual", "shared", "nested", "multi_io", "dual_camera.kd", "shared_encoder.kd"])
 def test_page_and_kdsl_agree_on_the_fixtures(name, tmp_path):
     """Each hand-written document (nested models opened, hostile names, a
-    shared layer) loads without an error, and page.js places every box where
+    shared layer), and two examples' (a shared Xception, a frozen kd model
+    called twice) loads without an error, and page.js places every box where
     geometry.py does, first and with everything open."""
-    document = json.loads((FIXTURES / f"{name}.json").read_text())
+    if name.endswith(".kd"):
+        document = example_document(name[: -len(".kd")])
+    else:
+        document = json.loads((FIXTURES / f"{name}.json").read_text())
     (tmp_path / "page.html").write_text(render(document, fmt="html", expand=True), encoding="utf-8")
     (tmp_path / "plan.json").write_text(json.dumps({"mode": "placement"}))
     subprocess.run(
