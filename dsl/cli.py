@@ -56,13 +56,7 @@ def _add_common(parser: argparse.ArgumentParser, formats: Optional[tuple] = None
                            help=f"{text} (default {getattr(DEFAULT_LIMITS, field):,})")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kdsl", description="Compile kd neural-network graphs to Keras 3 Python.")
-    parser.add_argument("--version", action="version", version=f"kdsl {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
-
-    compile_ = commands.add_parser("compile", help="write NAME.py for each .kd file")
+def _compile_arguments(compile_) -> None:
     compile_.add_argument("paths", nargs="+", metavar="FILE|DIR", help=".kd files, or folders to search for them")
     compile_.add_argument("-o", "--output", metavar="DIR", help="write the modules into DIR")
     mode = compile_.add_mutually_exclusive_group()
@@ -71,36 +65,70 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--force", action="store_true", help="overwrite files that kdsl did not generate")
     _add_common(compile_)
 
-    check = commands.add_parser("check", help="parse and check only")
+
+def _check_arguments(check) -> None:
     check.add_argument("paths", nargs="+", metavar="FILE|DIR")
     _add_common(check)
 
-    summary = commands.add_parser("summary", help="the layer table of each model, like model.summary()")
+
+def _summary_arguments(summary) -> None:
     summary.add_argument("paths", nargs=1, metavar="FILE")
     summary.add_argument("--model", metavar="NAME", help="only this model")
     summary.add_argument("--no-compute", action="store_true", help="leave out the MACs column and the compute and memory lines")
     _add_common(summary, ("human", "json", "github"), "human, github: the table, diagnostics so printed; "
                 "json: the summary document of docs/summary-json.md, diagnostics as JSON on stderr")
 
+
+def _graph_arguments(graph) -> None:
     from .graphview import FORMATS as GRAPH_FORMATS
 
-    graph = commands.add_parser("graph", help="a picture of a model's graph (no Keras, no Graphviz)")
     graph.add_argument("paths", nargs=1, metavar="FILE")
     graph.add_argument("--model", metavar="NAME", help="the model to draw (default: the file's first)")
     graph.add_argument("-o", "--output", metavar="OUT", help="write the picture to OUT instead of printing it")
     graph.add_argument("--expand", action="store_true", help="open nested models and applications")
     _add_common(graph, GRAPH_FORMATS, "the picture: svg, html (one self-contained page), dot (Graphviz) or mermaid")
 
-    diff = commands.add_parser("diff", help="what changed between two architectures (exit 1 when they differ)")
+
+def _diff_arguments(diff) -> None:
     diff.add_argument("paths", nargs="+", metavar="OLD.kd NEW.kd",
                       help="the two sources; or the 7 arguments git gives a diff driver")
     diff.add_argument("--model", metavar="NAME", help="only this model")
     _add_common(diff, ("text", "json"), "the report: text, or the JSON of docs/diff.md")
 
-    from .fmt.command import add_arguments as add_fmt_arguments
 
-    add_fmt_arguments(commands.add_parser("fmt", help="rewrite kd sources in the canonical layout"))
-    commands.add_parser("lsp", help="the language server, on standard input and output (needs keras-kdsl[lsp])")
+def _fmt_arguments(fmt) -> None:
+    from .fmt.command import add_arguments
+
+    add_arguments(fmt)
+
+
+# Each command: its help line and what adds its options.
+SUBCOMMANDS = {
+    "compile": ("write NAME.py for each .kd file", _compile_arguments),
+    "check": ("parse and check only", _check_arguments),
+    "summary": ("the layer table of each model, like model.summary()", _summary_arguments),
+    "graph": ("a picture of a model's graph (no Keras, no Graphviz)", _graph_arguments),
+    "diff": ("what changed between two architectures (exit 1 when they differ)", _diff_arguments),
+    "fmt": ("rewrite kd sources in the canonical layout", _fmt_arguments),
+    "lsp": ("the language server, on standard input and output (needs keras-kdsl[lsp])", None),
+}
+
+
+def build_parser(argv: Optional[list] = None) -> argparse.ArgumentParser:
+    """The command line's parser.  Given the arguments, only the command
+    they name gets its options (building all of them costs more than a
+    one-layer check); `kdsl --help` and mistakes get every command."""
+    parser = argparse.ArgumentParser(prog="kdsl", description="Compile kd neural-network graphs to Keras 3 Python.")
+    parser.add_argument("--version", action="version", version=f"kdsl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    wanted = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    for name, (text, add_arguments) in SUBCOMMANDS.items():
+        if wanted is not None and name != wanted:
+            continue
+        sub = commands.add_parser(name, help=text)
+        if add_arguments is not None:
+            add_arguments(sub)
     return parser
 
 
@@ -506,7 +534,8 @@ COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, 
 
 def main(argv: Optional[list] = None) -> int:
     """Run the kdsl command line; returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse's own usage errors and --version

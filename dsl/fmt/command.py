@@ -14,7 +14,6 @@ internal error.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import traceback
@@ -74,6 +73,8 @@ def _sources(paths: list) -> list:
 
 def diff_text(before: str, after: str, label: str) -> str:
     """A unified diff from BEFORE to AFTER, both labelled LABEL."""
+    import difflib  # only --diff needs it
+
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True),
         f"{label} (original)", f"{label} (formatted)",
