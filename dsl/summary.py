@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import catalog as kcat
+from .check.layout_checks import layout_lines
 from .check.values import Tensor, format_shape
 
 _DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
@@ -126,6 +127,7 @@ def render_graph(graph) -> str:
     out = [f'Model: "{graph.name}"', *_table(_rows(graph))]
     for label, count in (("Total", counts.total), ("Trainable", counts.trainable), ("Non-trainable", counts.non_trainable)):
         out.append(f" {label} params: {_total_text(count, counts.unknown)}")
+    out += layout_lines(graph)
     return "\n".join(out) + "\n"
 
 
