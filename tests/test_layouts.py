@@ -408,3 +408,17 @@ def test_weight_paths_of_each_layer_class(layer, inputs, kwargs):
     paths = relative_paths(spec, result.weights, lambda inner: names.get(ids.get(id(inner.args))))
     assert paths == [w.path[len(built.name) + 1:] for w in built.weights]
     assert all(w.path.startswith(built.name + "/") for w in built.weights)
+
+
+def test_an_imported_model_s_layout_form_is_checked_and_emitted(tmp_path):
+    """Imported models are emitted, not evaluated: their layout's form is
+    checked statically, so the generator can rely on it."""
+    lib = tmp_path / "lib.kd"
+    lib.write_text('model net {\n    x = Input(shape=(4,))\n    output y = Dense(4)(x)\n    layout(mesh={"model": 2})\n}\n')
+    main = tmp_path / "main.kd"
+    main.write_text('import "lib.kd"\n\nmodel top {\n    x = Input(shape=(4,))\n    output z = net()(x)\n}\n')
+    result = compile_text(main.read_text(), str(main), main, "main.kd")
+    assert [(d.code, Path(d.filename).name, d.span.line) for d in result.diagnostics] == [("KD800", "lib.kd", 4)]
+    lib.write_text('model net {\n    x = Input(shape=(4,))\n    output y = Dense(4)(x)\n    layout({"y/kernel": (None, "model")}, mesh={"model": 2})\n}\n')
+    result = compile_text(main.read_text(), str(main), main, "main.kd")
+    assert result.ok and "def layout_map_net(mesh) -> keras.distribution.LayoutMap:" in result.text

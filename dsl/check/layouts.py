@@ -11,14 +11,12 @@ from typing import Optional
 from .. import codes
 from ..diagnostics import Related, SourceError, suggest
 from ..patterns import Pattern, PatternError, compile_pattern
+from ..semantics.layouts import form_problem
 from ..semantics.scope import BuiltinRef, resolve_global
 from ..span import Span
 from ..syntax import tree as n
 from .frame import Frame
 from .values import POISON, kind_name, show
-
-_FORM = 'layout({PATTERN: AXES, ...}, mesh={AXIS: SIZE, ...})'
-
 
 @dataclass(eq=False)
 class LayoutEntry:
@@ -62,15 +60,18 @@ def evaluate_layout(ev, frame: Frame, stmt: n.ExprStmt, call: n.Call) -> None:
         return
     if frame.graph.layout is not None:
         return
+    if form_problem(call) is not None:
+        return  # reported by the static checks
     try:
-        patterns, mesh_expr = _arguments(call)
         _check_constant_only(frame, call)
         params = Frame(frame.file, frame.definition, frame.scope, frame.graph, dict(frame.graph.params))
-        mesh = _mesh(ev, params, mesh_expr)
+        mesh = _mesh(ev, params, next(k.value for k in call.keywords if k.name == "mesh"))
     except SourceError as err:
         report(ev, frame, err)
         return
-    frame.graph.layout = Layout(mesh, _entries(ev, frame, params, patterns, mesh), stmt.span, frame.file.display)
+    if mesh is None:
+        return  # a parameter failed; its error was reported
+    frame.graph.layout = Layout(mesh, _entries(ev, frame, params, call.args[0], mesh), stmt.span, frame.file.display)
 
 
 def _entries(ev, frame: Frame, params: Frame, patterns: n.DictExpr, mesh: dict) -> list:
@@ -89,23 +90,6 @@ def _entries(ev, frame: Frame, params: Frame, patterns: n.DictExpr, mesh: dict) 
             first_seen[entry.pattern.text] = entry.key_span
             entries.append(entry)
     return entries
-
-
-def _arguments(call: n.Call):
-    """(the patterns' dict literal, the mesh's expression) of a layout call."""
-    for keyword in call.keywords:
-        if keyword.name != "mesh":
-            raise SourceError(codes.INVALID_LAYOUT, f"`layout` has no argument `{keyword.name}`", keyword.name_span,
-                              suggest(keyword.name, ["mesh"]) or f"write {_FORM}")
-    mesh = next((k.value for k in call.keywords if k.name == "mesh"), None)
-    if len(call.args) != 1 or not isinstance(call.args[0], n.DictExpr):
-        where = call.args[1].span if len(call.args) > 1 else call.args[0].span if call.args else call.span
-        raise SourceError(codes.INVALID_LAYOUT, "`layout` takes one dict literal of weight patterns and their layouts", where,
-                          f"write {_FORM}")
-    if mesh is None:
-        raise SourceError(codes.INVALID_LAYOUT, "`layout` needs the mesh the weights split over: mesh={AXIS: SIZE, ...}", call.span,
-                          "kdsl checks each split against the axis sizes, e.g. mesh={batch: 2, model: 4}")
-    return call.args[0], mesh
 
 
 def _check_constant_only(frame: Frame, call: n.Call) -> None:
@@ -128,16 +112,14 @@ def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _mesh(ev, frame: Frame, expr) -> dict:
-    """The mesh's axis sizes, from a dict literal `{batch: 2, model: 4}`."""
-    if not isinstance(expr, n.DictExpr) or not expr.entries:
-        raise SourceError(codes.INVALID_LAYOUT, "`mesh=` is a dict literal of mesh axis names and their sizes", expr.span,
-                          "e.g. mesh={batch: 2, model: 4}: 8 devices, the batch split 2 ways and the weights 4 ways")
+def _mesh(ev, frame: Frame, expr: n.DictExpr) -> Optional[dict]:
+    """The mesh's axis sizes, from its dict literal (`{"batch": 2, "model": 4}`);
+    None when a value failed before."""
     mesh = {}
     for item in expr.entries:
         axis, size = ev.eval(frame, item.key), ev.eval(frame, item.value)
         if axis is POISON or size is POISON:
-            raise SourceError(codes.INVALID_LAYOUT, "the mesh could not be evaluated", expr.span)
+            return None
         if not isinstance(axis, str) or not axis:
             raise SourceError(codes.INVALID_LAYOUT, f"a mesh axis is named by a non-empty string; received {show(axis)}", item.key.span)
         if axis in mesh:
