@@ -27,6 +27,7 @@ _LIMIT_FLAGS = {
     "max_steps": ("max_steps", "most evaluation steps in all"),
     "max_sequence": ("max_sequence", "longest constant list, tuple or string"),
     "max_int_bits": ("max_int_bits", "largest constant integer, in bits"),
+    "max_pattern_length": ("max_pattern_length", "longest layout pattern, in characters"),
 }
 
 

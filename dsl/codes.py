@@ -79,6 +79,13 @@ UNKNOWN_COMPILE_NAME = _error("KD700", "unknown loss, metric or optimizer")
 WRONG_ENTRY_COUNT = _error("KD701", "wrong number of entries for the outputs")
 UNKNOWN_OUTPUT = _error("KD702", "unknown output name")
 INVALID_COMPILE_ARGUMENT = _error("KD703", "invalid compile argument")
+# Layouts: weights split over a device mesh (`layout(...)`).
+INVALID_LAYOUT = _error("KD800", "invalid layout statement")
+INVALID_LAYOUT_PATTERN = _error("KD801", "invalid layout pattern")
+INVALID_MESH_AXIS = _error("KD802", "unknown or repeated mesh axis in a layout")
+LAYOUT_RANK = _error("KD803", "a layout splits a dimension the weight does not have")
+INDIVISIBLE_DIMENSION = _error("KD804", "a split dimension does not divide by its mesh axis size")
+AMBIGUOUS_LAYOUT = _error("KD805", "a weight matched by two layout patterns")
 # Warnings.
 UNUSED_BINDING = _warning("KD900", "binding never used")
 SHARED_ONCE = _warning("KD901", "shared instance applied only once")
@@ -88,6 +95,7 @@ MODEL_SKIPPED = _warning("KD904", "model skipped")
 VALUE_DROPPED = _warning("KD905", "value computed and dropped")
 HUGE_MODEL = _warning("KD906", "weights need more memory than the threshold")
 SHADOWING_MODULE_NAME = _warning("KD907", "module name shadows a standard-library module")
+LAYOUT_MATCHES_NOTHING = _warning("KD908", "layout pattern matches no weight")
 
 ALL: dict[str, str] = {**ERRORS, **WARNINGS}
 # The constant's name of each code, for the docs and for messages about codes.

@@ -19,6 +19,7 @@ class Limits:
     max_steps: int = 20_000_000  # statements and expressions evaluated in all
     max_sequence: int = 1_000_000  # items of a constant list, tuple or string
     max_int_bits: int = 4096  # size of a constant integer
+    max_pattern_length: int = 1000  # characters of one layout pattern
 
     def __post_init__(self) -> None:
         for name, most in MAXIMA.items():
@@ -39,6 +40,7 @@ MAXIMA = {
     "max_steps": 1_000_000_000,
     "max_sequence": 100_000_000,
     "max_int_bits": 1_000_000,
+    "max_pattern_length": 100_000,
 }
 
 DEFAULT_LIMITS = Limits()

@@ -378,6 +378,43 @@ def test_kd703_compile_keyword_and_bindings():
     rejects(model(INPUT, "k = 2", "output x", "compile(loss_weights=[k])"), "KD703", 5, "binding of the body")
 
 
+# ----------------------------------------------------------------- KD8xx
+# Layouts (tests/test_layouts.py holds the columns and the other cases).
+
+MLP = [INPUT, 'h = Dense(8, name="hidden")(x)', 'output y = Dense(6, name="probabilities")(h)']
+MESH = 'mesh={"batch": 2, "model": 4}'
+
+
+def test_kd800_invalid_layout():
+    rejects(model(*MLP, 'layout({"hidden/kernel": "model"}, ' + MESH + ")"), "KD800", 5, "received a string")
+    rejects(model(*MLP, "layout(" + MESH + ")"), "KD800", 5, "one dict literal")
+
+
+def test_kd801_invalid_layout_pattern():
+    rejects(model(*MLP, 'layout({"hidden/(kernel": (None,)}, ' + MESH + ")"), "KD801", 5, "missing ), unterminated subpattern")
+    rejects(model(*MLP, 'layout({"(a)\\\\1": (None,)}, ' + MESH + ")"), "KD801", 5, "backreference")
+
+
+def test_kd802_unknown_mesh_axis():
+    d = rejects(model(*MLP, 'layout({"hidden/kernel": (None, "modle")}, ' + MESH + ")"), "KD802", 5, "no axis `modle`")
+    assert d.hint == "did you mean `model`?"
+
+
+def test_kd803_layout_longer_than_the_weight():
+    rejects(model(*MLP, 'layout({"hidden/.*": (None, "model")}, ' + MESH + ")"), "KD803", 5, "`hidden/bias` (8,)")
+
+
+def test_kd804_indivisible_dimension():
+    d = rejects(model(*MLP, 'layout({"probabilities/kernel": (None, "model")}, ' + MESH + ")"), "KD804", 5,
+                "does not divide `probabilities/kernel` (8, 6) (dimension 1 is 6)")
+    assert d.span.col == len('    layout({"probabilities/kernel": (None, ') + 1
+
+
+def test_kd805_weight_matched_by_two_patterns():
+    rejects(model(*MLP, 'layout({"hidden/.*": ("model",), ".*kernel": ("model",)}, ' + MESH + ")"), "KD805", 5,
+            "`hidden/kernel` (4, 8) matches both")
+
+
 # ---------------------------------------------------------------- warnings
 
 
@@ -412,6 +449,11 @@ def test_kd906_huge_model():
 
 def test_kd905_value_dropped():
     rejects(model(INPUT, "Dense(3)(x)", "output x"), "KD905", 3, "not used")
+
+
+def test_kd908_layout_pattern_matches_nothing():
+    d = rejects(model(*MLP, 'layout({"dense.*/kernel": (None, "model")}, ' + MESH + ")"), "KD908", 5, '"hidden/kernel"')
+    assert d.severity == "warning"
 
 
 # ------------------------------------------------------------ completeness

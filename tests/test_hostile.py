@@ -95,7 +95,8 @@ def test_from_lines_and_calls_run_nothing(tmp_path, monkeypatch, capsys):
 
 # ------------------------------------------------------ safe generated code
 
-_ALLOWED_BUILTINS = {"range", "len", "str", "int", "float", "min", "max", "abs"}
+_ALLOWED_BUILTINS = {"range", "len", "str", "int", "float", "min", "max", "abs",
+                     "dict", "zip", "ValueError"}  # the last three: layout_map_NAME's check of its mesh
 
 
 def _module_names(tree: ast.Module) -> set:

@@ -15,6 +15,7 @@ from .. import codes
 from ..codes import is_warning
 from ..diagnostics import Diagnostic, Reporter, SourceError, suggest
 from ..limits import Limits
+from ..semantics.layouts import layout_call
 from ..semantics.naming import model_naming
 from ..semantics.scope import (
     AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef,
@@ -27,6 +28,7 @@ from .auto_names import AutoNames, snake_case
 from .compile_settings import evaluate_compile
 from .frame import EMPTY_SCOPE, Frame, call_sites
 from .graph import BlockCall, ModelGraph
+from .layouts import evaluate_layout
 from .values import POISON, Instance, Tensor, UnknownDim, kind_name, show
 
 
@@ -260,6 +262,10 @@ class Evaluator:
             raise consts_error(err, span) from None
 
     def _expr_stmt(self, frame: Frame, stmt: n.ExprStmt) -> None:
+        call = layout_call(stmt)
+        if call is not None:
+            evaluate_layout(self, frame, stmt, call)
+            return
         value = self.eval(frame, stmt.value)
         if value is not POISON:
             self.warn(frame, codes.VALUE_DROPPED, f"the value of this expression ({kind_name(value)}) is not used", stmt.span,

@@ -82,6 +82,7 @@ class ModelGraph:
     block_calls: list = field(default_factory=list)  # BlockCall, in evaluation order
     compile: Optional[dict] = None  # evaluated compile keywords
     compile_stmt: Any = None  # the nodes.CompileStmt, for the spans of its entries
+    layout: Any = None  # layouts.Layout of the model's `layout(...)`, if it has one
     complete: bool = True  # False when an error left parts unknown
 
     def layer_instances(self) -> list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import codes
 from ..diagnostics import Related
 from .compile_settings import check_compile
+from .layout_checks import check_layout
 
 # Weight memory above which a model is worth a warning: more than a large
 # accelerator holds (docs/limits.md).
@@ -30,6 +31,7 @@ def finish_model(ev, frame) -> None:
         _check_instance_use(ev, frame)
         _check_weight_memory(ev, frame)
         check_compile(ev, frame)
+        check_layout(ev, frame)
 
 
 def _check_unique_names(ev, frame) -> None:

@@ -17,6 +17,7 @@ from typing import Optional
 from .. import codes
 from ..diagnostics import Diagnostic, KdError
 from ..namespaces import compile_namespace_of, namespace_of
+from ..semantics.layouts import layout_call, model_layout
 from ..semantics.naming import input_statements, model_naming
 from ..semantics.scope import (
     BUILTINS, AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, called_definitions,
@@ -212,6 +213,7 @@ class _Names:
     module: Namespace
     defs: dict = field(default_factory=dict)  # id(def) -> python name (block) or build name (model)
     compile_fns: dict = field(default_factory=dict)  # id(model) -> compile function name
+    layout_fns: dict = field(default_factory=dict)  # id(model) -> layout_map function name
     params: dict = field(default_factory=dict)  # id(def) -> {kd param: python name}
     customs: dict = field(default_factory=dict)  # (module, name) -> python name
 
@@ -284,6 +286,9 @@ def _module_names(program, emitted) -> _Names:
     for file, definition in main_first:
         if isinstance(definition, n.ModelDef) and _compile_stmt(definition) is not None:
             names.compile_fns[id(definition)] = names.module.claim(f"compile_{definition.name}")
+    for file, definition in main_first:
+        if isinstance(definition, n.ModelDef) and model_layout(definition) is not None:
+            names.layout_fns[id(definition)] = names.module.claim(f"layout_map_{definition.name}")
     return names
 
 
@@ -653,6 +658,8 @@ class _FunctionEmitter:
         self.indent -= 1
 
     def _s_ExprStmt(self, s: n.ExprStmt):
+        if layout_call(s) is not None:
+            return  # the layout goes into layout_map_NAME
         self.emit(self.statement_expr(s.value))
 
     def _s_CompileStmt(self, s: n.CompileStmt):
@@ -711,6 +718,9 @@ def _emit_model(names: _Names, file, model: n.ModelDef) -> list:
     stmt = _compile_stmt(model)
     if stmt is not None:
         functions.append(_emit_compile(names, file, model, stmt))
+    layout = model_layout(model)
+    if layout is not None:
+        functions.append(_emit_layout_map(names, file, model, layout_call(layout)))
     return functions
 
 
@@ -722,6 +732,36 @@ def _emit_compile(names: _Names, file, model: n.ModelDef, stmt: n.CompileStmt) -
     params = ", ".join(["model", *fe.param_list()])
     doc = docstring_literal(f"Compile a model built by {names.defs[id(model)]} with the settings of `{model.name}`.")
     return PyFunction(f"def {names.compile_fns[id(model)]}({params}) -> keras.Model:", doc, lines)
+
+
+def _emit_layout_map(names: _Names, file, model: n.ModelDef, call: n.Call) -> PyFunction:
+    """`layout_map_NAME(mesh, PARAM=DEFAULT, ...)`: the model's layout as a
+    keras.distribution.LayoutMap on MESH, which must have the axes and
+    sizes the layout was checked for."""
+    fe = _FunctionEmitter(names, file, model, extra_reserved=("mesh",))
+    function = names.layout_fns[id(model)]
+    expected, received, layout_map = fe.ns.claim("expected"), fe.ns.claim("received"), fe.ns.claim("layout_map")
+    mesh = next(k.value for k in call.keywords if k.name == "mesh")
+    message = ast.JoinedStr([
+        const(f"{function}: kdsl checked the layout of {model.name} for the mesh "),
+        ast.FormattedValue(name(expected), -1), const("; received "), ast.FormattedValue(name(received), -1),
+    ])
+    lines = [
+        f"{expected} = {unparse(fe.expr(mesh, None, False))}",
+        f"{received} = dict(zip(mesh.axis_names, mesh.shape))",
+        f"if {received} != {expected}:",
+        f"    raise ValueError({unparse(message)})",
+        f"{layout_map} = keras.distribution.LayoutMap(mesh)",
+    ]
+    for entry in call.args[0].entries:
+        target = ast.Subscript(name(layout_map), fe.expr(entry.key, None, False), ast.Store())
+        lines.append(unparse(ast.Assign([target], fe.expr(entry.value, None, False))))
+    lines.append(f"return {layout_map}")
+    params = ", ".join(["mesh", *fe.param_list()])
+    doc = docstring_literal(f"The keras.distribution.LayoutMap of `{model.name}` on MESH, a DeviceMesh with the axes\n"
+                            "    and sizes of its layout(mesh=...), for which kdsl checked the layout.\n    ")
+    body = [Line(1 + (len(text) - len(text.lstrip())) // 4, text.lstrip()) for text in lines]
+    return PyFunction(f"def {function}({params}) -> keras.distribution.LayoutMap:", doc, body)
 
 
 def module_data(program, header: str) -> ModuleData:

@@ -15,6 +15,7 @@ from typing import Optional
 from .. import catalog as kcat
 from ..namespaces import compile_namespace_of, namespace_of
 from ..syntax import tree as n
+from .layouts import layout_call
 
 # kd's builtins (section 5): Python's functions of these names, on constants.
 BUILTINS = ("range", "len", "str", "int", "float", "min", "max", "abs")
@@ -246,6 +247,8 @@ def index_of(file, definition) -> BodyIndex:
     if cached is not None:
         return cached
     stored = {id(name) for name in bindings(definition.body)}
+    # The `layout` of a layout statement names the statement, not a value.
+    stored |= {id(call.func) for call in map(layout_call, iter_statements(definition.body)) if call is not None}
     loads, callees, namespaced, calls = [], set(), set(), []
     for stmt in definition.body:
         for node in n.walk(stmt):

@@ -8,6 +8,7 @@ import sys
 from .. import codes
 from ..syntax import tree as n
 from ..diagnostics import Diagnostic, Related, suggest
+from .layouts import check_layout_placement
 from .naming import input_statements, is_input_call
 from .scope import called_definitions, lost_statements, global_names, index_of, iter_statements, loads, resolve_global, scope_of
 
@@ -34,7 +35,7 @@ def check_params(file, definition) -> list:
 
 
 def check_placement(file, definition) -> list:
-    """Input, output and compile only at a model's top level; return only in blocks."""
+    """Input, output, compile and layout only at a model's top level; return only in blocks."""
     out = []
     scope = scope_of(file, definition)
     is_model = isinstance(definition, n.ModelDef)
@@ -58,7 +59,7 @@ def check_placement(file, definition) -> list:
     for extra in compiles[1:]:
         out.append(_d(file, codes.SEVERAL_COMPILES, "a model has at most one `compile(...)`", extra.span,
                       related=(Related("the first one is here", compiles[0].span, file.display),)))
-    return out
+    return out + check_layout_placement(file, definition, iter_statements(definition.body))
 
 
 def check_model_shape(file, model: n.ModelDef) -> list:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..check.values import Tensor, format_shape
 from .costs import CostModel
 from .counts import graph_counts, instance_counts, readable_size, type_name
+from ..check.layout_checks import layout_lines
 
 _KERAS_HEADERS = ("Layer (type)", "Output Shape", "Param #", "Connected to")
 _MACS_HEADER = "MACs"
@@ -88,6 +89,7 @@ def render_graph(graph, compute: bool = True, model: CostModel = None) -> str:
         out.append(" Activation memory per example: "
                    f"{_lower_bound(totals.activation_bytes, totals.unknown_activation, readable_bytes, ' bytes')}")
         out.append(f" Weight memory: {_lower_bound(totals.weight_bytes, totals.unknown_weights, readable_bytes, ' bytes')}")
+    out += layout_lines(graph)
     return "\n".join(out) + "\n"
 
 

@@ -1,8 +1,8 @@
 """Generated models trained under keras.distribution on 8 simulated JAX
-devices: DataParallel, and ModelParallel with a hand-written LayoutMap (kd
-will generate `layout_map(mesh)` later).  Each distributed run must compute
-what the same model computes on one device, from the same weights on the
-same batches, and its loss must fall."""
+devices: DataParallel, and ModelParallel with the LayoutMap the module
+generates from the source's `layout(...)` (examples/residual.kd's).  Each
+distributed run must compute what the same model computes on one device,
+from the same weights on the same batches, and its loss must fall."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from support import load_module
 
 from dsl.api import compile_file
+from dsl.compiler import check_text
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 STEPS = 6
@@ -80,17 +81,6 @@ def test_data_parallel_trains_as_one_device(keras, devices, generated, no_distri
     np.testing.assert_allclose([before, *steps, after], [expected[0], *expected[1], expected[2]], rtol=1e-4)
 
 
-def residual_layout_map(keras, mesh):
-    """Shards every Conv2D's output channels and the Dense head's input
-    features over "model", by layer-name patterns (LayoutMap keys are
-    regexes matched in full against variable paths "LAYER/WEIGHT")."""
-    layout_map = keras.distribution.LayoutMap(mesh)
-    layout_map[r"conv2d(_\d+)?/kernel"] = (None, None, None, "model")
-    layout_map[r"conv2d(_\d+)?/bias"] = ("model",)
-    layout_map["score/kernel"] = ("model", None)  # Dense(1): its 1 output unit cannot be split 4 ways
-    return layout_map
-
-
 def test_model_parallel_shards_by_the_layout_map(keras, devices, generated, no_distribution):
     residual = generated("residual")
     build = lambda: residual.build_residual_net(size=8)  # noqa: E731  (128 channels are fixed by the kd source)
@@ -98,7 +88,11 @@ def test_model_parallel_shards_by_the_layout_map(keras, devices, generated, no_d
     weights, expected = single_device_run(keras, build, residual.compile_residual_net, x, y, epochs=4)
 
     mesh = keras.distribution.DeviceMesh((2, 4), ["batch", "model"], devices=devices)
-    distribution = keras.distribution.ModelParallel(layout_map=residual_layout_map(keras, mesh), batch_dim_name="batch")
+    layout_map = residual.layout_map_residual_net(mesh)  # from the source's layout(...)
+    distribution = keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch")
+    # A fresh session, so that automatic names are the ones kdsl checked the
+    # layout against (conv2d ... conv2d_5); it clears the distribution too.
+    keras.backend.clear_session(free_memory=False)
     keras.distribution.set_distribution(distribution)
     model = residual.compile_residual_net(build())
     model.set_weights(weights)
@@ -115,6 +109,13 @@ def test_model_parallel_shards_by_the_layout_map(keras, devices, generated, no_d
         assert shards[f"{name}/bias"] == {(128 // 4,)}
     assert specs["score/kernel"] == ("model", None) and shards["score/kernel"] == {(128 // 4, 1)}
     assert model.get_layer("score").bias.value.sharding.is_fully_replicated  # matched by no key
+    # Every weight is placed as kdsl check said: its layout, or replicated.
+    check = check_text((EXAMPLES / "residual.kd").read_text(encoding="utf-8"), "residual.kd", overrides={"size": 8})
+    placed = {w.path: e.axes for e in check.graphs["residual_net"].layout.entries for w in e.matches}
+    for weight in model.weights:
+        axes = placed.get(weight.path, ())
+        assert specs[weight.path] + (None,) * (len(weight.shape) - len(specs[weight.path])) == \
+            axes + (None,) * (len(weight.shape) - len(axes)), weight.path
     for variable in model.optimizer.variables:  # Adam's moments follow their weight's layout
         if variable.path.endswith("conv2d_kernel_momentum"):
             assert tuple(variable.value.sharding.spec) == (None, None, None, "model")
@@ -123,8 +124,8 @@ def test_model_parallel_shards_by_the_layout_map(keras, devices, generated, no_d
 
 
 def test_variable_paths_are_layer_then_weight_name(keras, generated):
-    """The keys a LayoutMap (and kd's future layout syntax) matches: a
-    layer's own weights are "LAYER_NAME/WEIGHT_NAME", with no model prefix."""
+    """The keys a LayoutMap (and kd's layout(...)) matches: a layer's own
+    weights are "LAYER_NAME/WEIGHT_NAME", with no model prefix."""
     keras.backend.clear_session(free_memory=False)
     model = generated("residual").build_residual_net(size=8)
     paths = [w.path for layer in model.layers for w in layer.weights]
@@ -135,7 +136,15 @@ def test_variable_paths_are_layer_then_weight_name(keras, generated):
 def test_a_layout_that_does_not_divide_fails_when_the_model_is_built(keras, devices, generated, no_distribution):
     """Keras does not pad or fall back to replication: JAX refuses to place
     a variable whose sharded dimension does not divide by the mesh axis, as
-    the variable is created (in build_NAME).  kd's static check mirrors this."""
+    the variable is created (in build_NAME).  kdsl check refuses the same
+    layout in kd, at the axis of its entry (so no module is generated)."""
+    source = (EXAMPLES / "mlp.kd").read_text(encoding="utf-8").rstrip().removesuffix("}")
+    source += '    layout({"probabilities/kernel": (None, "model")}, mesh={"batch": 2, "model": 4})\n}\n'
+    (d,) = check_text(source, "mlp.kd").diagnostics
+    line = source.splitlines().index('    layout({"probabilities/kernel": (None, "model")}, mesh={"batch": 2, "model": 4})') + 1
+    assert (d.code, d.span.line, d.span.col) == ("KD804", line, len('    layout({"probabilities/kernel": (None, ') + 1)
+    assert "`probabilities/kernel` (32, 10) (dimension 1 is 10)" in d.message
+
     mesh = keras.distribution.DeviceMesh((2, 4), ["batch", "model"], devices=devices)
     layout_map = keras.distribution.LayoutMap(mesh)
     layout_map["probabilities/kernel"] = (None, "model")  # Dense(10): 10 output units over 4 devices
