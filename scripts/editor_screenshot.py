@@ -127,11 +127,16 @@ def page(source: Path) -> str:
     return f"<!doctype html><meta charset=utf-8><style>{STYLE}</style><div class=editor>{''.join(rows)}{popup}</div>"
 
 
-def screenshot(html_path: Path, png_path: Path, chromium: str = CHROMIUM) -> None:
+def window_height(source: Path) -> int:
+    """Pixels for every line of SOURCE (22 each) and the margins."""
+    return 40 + 22 * len(source.read_text(encoding="utf-8").splitlines())
+
+
+def screenshot(html_path: Path, png_path: Path, chromium: str = CHROMIUM, height: int = 860) -> None:
     """Chromium's headless screenshot of HTML_PATH."""
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--no-first-run", f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1280,860",
+                        "--no-first-run", f"--user-data-dir={profile}", "--hide-scrollbars", f"--window-size=1280,{height}",
                         f"--screenshot={png_path}", html_path.resolve().as_uri()],
                        check=True, capture_output=True, timeout=120)
 
@@ -148,7 +153,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         html_path = Path(args.html) if args.html else Path(tmp) / "editor.html"
         html_path.write_text(page(SOURCE), encoding="utf-8")
-        screenshot(html_path, Path(args.out), args.chromium)
+        screenshot(html_path, Path(args.out), args.chromium, window_height(SOURCE))
     print(f"wrote {args.out}")
     return 0
 

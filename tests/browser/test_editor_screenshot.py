@@ -23,4 +23,5 @@ def test_the_editor_screenshot_shows_the_servers_hints_and_hover(tmp_path):
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (1280, 860) and len(data) > 50_000  # drawn text, not a blank page
+    lines = len((ROOT / "examples" / "residual.kd").read_text().splitlines())
+    assert (width, height) == (1280, 40 + 22 * lines) and len(data) > 50_000  # drawn text, not a blank page
