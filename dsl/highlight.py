@@ -21,7 +21,7 @@ The token types it gives (a table in ``tests/test_highlight.py``):
   ``Keyword.Constant``; the other keywords ``Keyword``;
 - a CamelCase name called (a layer class: ``Conv2D(``) ``Name.Class``, another
   name called (a block, a model) ``Name.Function``; Python's builtins of kd,
-  Keras's merge helpers, ``compile(`` and the functions of ``ops.``
+  Keras's merge helpers, ``compile(``, ``layout(`` and the functions of ``ops.``
   ``Name.Builtin``, with ``ops`` itself ``Name.Namespace``;
 - a keyword argument's name ``Name.Attribute``; ``.shape`` and
   ``.trainable`` ``Name.Builtin.Pseudo``, other attributes ``Name.Property``;
@@ -121,7 +121,7 @@ class KdLexer(RegexLexer):
             ),
             (rf"(\.)(\s*)({'|'.join(KNOWN_ATTRIBUTES)})\b", bygroups(Punctuation, Whitespace, Name.Builtin.Pseudo)),
             (rf"(\.)(\s*)({NAME})", bygroups(Punctuation, Whitespace, Name.Property)),
-            (words(BUILTINS + MERGE_HELPERS + ("compile",), prefix=r"\b", suffix=r"(?=\()"), Name.Builtin),
+            (words(BUILTINS + MERGE_HELPERS + ("compile", "layout"), prefix=r"\b", suffix=r"(?=\()"), Name.Builtin),
             (r"\b[A-Z][A-Za-z0-9_]*(?=\()", Name.Class),
             (rf"\b{NAME}(?=\()", Name.Function),
             (NAME, Name),

@@ -321,6 +321,7 @@ def build_grammar(lark_text: str) -> dict:
             "comment": "the name right before a call's (: compile, a builtin, a layer class, a block or model",
             "patterns": [
                 {"match": r"\bcompile(?=\()", "name": "support.function.compile.kd"},
+                {"match": r"\blayout(?=\()", "name": "support.function.layout.kd"},
                 {"match": word_alternation(BUILTINS) + r"(?=\()", "name": "support.function.builtin.kd"},
                 {"match": word_alternation(MERGE_HELPERS) + r"(?=\()", "name": "support.function.merge.kd"},
                 {"match": r"\b[A-Z][A-Za-z0-9_]*(?=\()", "name": "support.class.kd"},

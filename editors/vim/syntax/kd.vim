@@ -40,11 +40,11 @@ syn region kdParams matchgroup=kdDelimiter start='(' end=')' contained contains=
 syn match kdParam '\<\h\w*\>' contained
 syn region kdDefault matchgroup=kdOperator start='=' end='\ze[,)]' contained contains=@kdExpr,kdDict
 
-" Calls: a layer class (CamelCase), a builtin or merge helper, compile, ops.NAME (kd 1.1), a block or model.
+" Calls: a layer class (CamelCase), a builtin or merge helper, compile, layout, ops.NAME (kd 1.1), a block or model.
 syn match kdClass '\<\u\w*\ze('
 syn match kdFunctionCall '\<\l\w*\ze('
 syn match kdFunctionCall '\<_\w*\ze('
-syn match kdBuiltin '\<\%(abs\|float\|int\|len\|max\|min\|range\|str\|compile\)\ze('
+syn match kdBuiltin '\<\%(abs\|float\|int\|len\|max\|min\|range\|str\|compile\|layout\)\ze('
 syn match kdBuiltin '\<\%(add\|average\|concatenate\|dot\|maximum\|minimum\|multiply\|subtract\)\ze('
 syn match kdOpsNamespace '\<ops\ze\s*\.\s*\h'
 syn match kdOpsFunction '\%(\<ops\s*\.\s*\)\@<=\h\w*'
