@@ -95,7 +95,10 @@ _PARTS = {
     n.Keyword: lambda x: [x.value],
     n.Call: lambda x: [x.func, *x.args, *x.keywords],
     n.Slice: lambda x: [v for v in (x.lower, x.upper, x.step) if v is not None],
-    n.Subscript: lambda x: [x.value, x.index],
+    n.EllipsisExpr: lambda x: [],
+    # `x[:, 0]`: the items of a tuple index are the subscript's own elements
+    # (its brackets are the tuple's), so comments attach to them directly.
+    n.Subscript: lambda x: [x.value, *_index_items(x.index)],
     n.Attribute: lambda x: [x.value],
     n.Chain: lambda x: list(x.steps),
     n.Assign: lambda x: [*x.targets, *([x.annotation] if x.annotation is not None else []), x.value],
@@ -112,6 +115,13 @@ _PARTS = {
     n.BlockDef: lambda x: [*(x.params or []), x.body],
     n.FromImport: lambda x: list(x.names),
 }
+
+
+def _index_items(index) -> list:
+    """The items of a subscript's index: those of a tuple written with a comma, else the index."""
+    if isinstance(index, n.TupleExpr) and not index.parenthesized:
+        return list(index.items)
+    return [index]
 
 
 def parts(node) -> list:
