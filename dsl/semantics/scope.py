@@ -18,6 +18,8 @@ from ..syntax import tree as n
 
 # kd's builtins (section 5): Python's functions of these names, on constants.
 BUILTINS = ("range", "len", "str", "int", "float", "min", "max", "abs")
+# kd 1.1: `ops.NAME(...)` calls keras.ops.NAME; `ops` names nothing else.
+OPS_NAMESPACE = "ops"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,20 @@ class BuiltinRef:
     name: str
 
 
+@dataclass(frozen=True)
+class OpsRef:
+    """The namespace `ops` (kd 1.1): its attributes are keras.ops functions."""
+
+    name: str = OPS_NAMESPACE
+
+
+@dataclass(frozen=True)
+class OpRef:
+    """`ops.NAME`, a function of keras.ops that kdsl has a rule for."""
+
+    name: str
+
+
 Ref = object
 
 
@@ -85,6 +101,8 @@ def resolve_global(file, name: str) -> Optional[Ref]:
 
 
 def _resolve(file, name: str) -> Optional[Ref]:
+    if name == OPS_NAMESPACE:
+        return OpsRef()  # reserved: a binding of this name is an error (KD214)
     found = file.definition(name)
     if found is not None:
         return DefRef(*found)
@@ -110,7 +128,7 @@ def global_names(file) -> list:
     cat = kcat.load()
     return [
         *file.visible, *file.from_names, "Input", *cat.layer_names(),
-        *cat.merge_helper_names(), *cat.application_names(), *BUILTINS,
+        *cat.merge_helper_names(), *cat.application_names(), *BUILTINS, OPS_NAMESPACE,
     ]
 
 
