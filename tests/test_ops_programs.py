@@ -306,3 +306,45 @@ def test_layer_on_a_constant_in_a_chain_and_a_model():
         "x = Input(shape=(4,))", "enc = inner()", "c = ops.ones((2, 4)) -> Dense(3)", "d = enc(ops.ones((2, 4)))",
         "output y = x"))
     assert [c for c, _, _ in found] == ["KD408", "KD408"]
+
+
+def test_the_ops_golden_builds_as_checked(tmp_path):
+    """tests/golden/ops.kd (its module is pinned by test_golden.py) equals the model Keras builds from it."""
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "golden" / "ops.kd").read_text()
+    graph, _ = agree(source, tmp_path, "ops_and_indexing")
+    assert [o.name for o in graph.outputs] == ["joined", "head", "wide", "single", "mixed", "scaled"]
+
+
+def test_every_op_of_the_catalog_is_ruled_or_refused_by_name():
+    """An op without a rule is an error naming it and why (KD308); an op
+    with one is never refused by name."""
+    from dsl import ops_catalog
+    from dsl.shapes.op_rules import REFUSALS, ruled_ops
+
+    cat = ops_catalog.load()
+    for name in cat.op_names():
+        found = errors(model("x = Input(shape=(4,))", f"y = ops.{name}(x)", "output y"))
+        by_name = [(c, m) for c, _, m in found if c in ("KD307", "KD308")]
+        if name in REFUSALS:
+            assert by_name == [("KD308", f"no rule for ops.{name}: {REFUSALS[name]}")], name
+        else:
+            assert name in ruled_ops() and by_name == [], (name, found)
+
+
+def test_arithmetic_of_model_tensors_of_different_ranks_builds_but_cannot_run(tmp_path):
+    """Keras broadcasts (None, 3, 2) * (None, 2) symbolically, aligning the
+    second's batch with the first's dimension 1; the first batch of 2 then
+    fails.  kdsl refuses it, and `y[:, None]` is what was meant."""
+    keras.backend.clear_session(free_memory=False)
+    x, y = keras.Input(shape=(3, 2)), keras.Input(shape=(2,))
+    built = keras.Model([x, y], x * y)
+    with pytest.raises(Exception):
+        run_forward(built)
+    lines = ("x = Input(shape=(3, 2))", "y = Input(shape=(2,))")
+    for expr in ("x * y", "y - x", "ops.maximum(x, y)", "ops.where(ops.greater(x, 0.0), x, y)"):
+        found = check_text(model(*lines, f"output z = {expr}"), "t.kd").diagnostics
+        assert [(d.code, d.hint) for d in found if d.is_error] == [("KD500", "give the second the missing axes: "
+                                                                     "`y[:, None]` is (None, 1, 2)")], expr
+    agree(model(*lines, "output z = x * y[:, None]", "output w = add(x, y)"), tmp_path)

@@ -22,10 +22,11 @@ from ..diagnostics import SourceError
 from ..semantics.scope import OpRef
 from ..semantics.static import op_name_error
 from ..shapes.base import RuleError, TensorType
-from ..shapes.op_rules import OpCall, bind_op, infer_op
+from ..shapes.op_rules import OpCall, bind_op, family, infer_op
 from ..syntax import tree as n
 from .constants import unknown_dim_error
 from .instances import _record, _tensors, check_buildable, new_op
+from .tensor_ops import check_batch_alignment
 from .values import POISON, Tensor, UnknownDim, kind_name, show
 
 
@@ -53,6 +54,8 @@ def call_op(ev, frame, ref: OpRef, expr: n.Call):
     except RuleError as err:
         raise SourceError(err.code, err.message, expr.span, err.hint) from None
     out = _output_type(ref.name, bound, expr)
+    if family(ref.name) == "elementwise":
+        check_batch_alignment(model_tensors, f"ops.{ref.name}", expr.span)
     if eager:
         if info.eager_takes_name:
             ev.names.next(info.auto_name)  # Keras constructs the op all the same (ops.pad)

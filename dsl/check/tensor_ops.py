@@ -38,6 +38,9 @@ def tensor_op(ev, frame, op: str, left, right, span: n.Span):
             raise SourceError(codes.WRONG_KIND, f"elementwise `{op}` needs tensors or numbers; received {kind_name(value)} ({show(value)})", span)
     if not any(isinstance(v, Tensor) and not v.constant for v in (left, right)):
         return constant_arithmetic(op, left, right, span)
+    # A constant operand is part of the op, not an input of its node (as in Keras).
+    operands = [v for v in (left, right) if isinstance(v, Tensor) and not v.constant]
+    check_batch_alignment(operands, f"`{op}`", span)
     a = left.type if isinstance(left, Tensor) else left
     b = right.type if isinstance(right, Tensor) else right
     negate = op == "neg"
@@ -52,9 +55,30 @@ def tensor_op(ev, frame, op: str, left, right, span: n.Span):
             out = shape_ops.elementwise(op, a, b)
         except RuleError as err:
             raise SourceError(err.code, f"`{op}`: {err.message}", span, err.hint) from None
-    # A constant operand is part of the op, not an input of its node (as in Keras).
-    operands = [v for v in (left, right) if isinstance(v, Tensor) and not v.constant]
     return _record(ev, frame, inst, operands, {}, span, out, ())
+
+
+def check_batch_alignment(tensors: list, what: str, span: n.Span) -> None:
+    """KD500 when tensors of the model of different ranks would broadcast:
+    NumPy aligns shapes from the right, so the batch of the shorter one
+    would meet a dimension of the longer one that is not its batch.  Keras
+    builds such a model, and it fails on its first batch (or, against a
+    dimension of 1, silently multiplies the batch)."""
+    known = [t for t in tensors if t.shape is not None]
+    ranks = {len(t.shape) for t in known}
+    if len(ranks) < 2:
+        return
+    low = min(known, key=lambda t: len(t.shape))
+    high = max(known, key=lambda t: len(t.shape))
+    axis = len(high.shape) - len(low.shape)
+    raise SourceError(
+        codes.INCOMPATIBLE_SHAPES,
+        f"{what} of tensors of different ranks, {show(high)} and {show(low)}: broadcasting aligns them from the "
+        f"right, so the batch dimension of the second would meet dimension {axis} of the first",
+        span,
+        f"give the second the missing axes: `{low.label or 'y'}[:{', None' * axis}]` is "
+        f"{format_shape((None, *(1,) * axis, *low.shape[1:]))}",
+    )
 
 
 # ------------------------------------------------------- constant arithmetic
