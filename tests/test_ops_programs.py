@@ -348,3 +348,9 @@ def test_arithmetic_of_model_tensors_of_different_ranks_builds_but_cannot_run(tm
         assert [(d.code, d.hint) for d in found if d.is_error] == [("KD500", "give the second the missing axes: "
                                                                      "`y[:, None]` is (None, 1, 2)")], expr
     agree(model(*lines, "output z = x * y[:, None]", "output w = add(x, y)"), tmp_path)
+
+
+def test_a_default_cannot_be_a_tensor():
+    source = "block b(x, p=ops.arange(4)) {\n    return x + p\n}\n" + model("x = Input(shape=(4,))", "output y = b(x)")
+    found = errors(source)
+    assert [(c, line) for c, line, _ in found] == [("KD400", 1)] and "a default is a constant" in found[0][2]

@@ -582,7 +582,12 @@ class Evaluator:
     def default_value(self, file, param: n.Param):
         """A parameter's default, evaluated with file-level names only."""
         frame = Frame(file, None, EMPTY_SCOPE, ModelGraph("", {}))
-        return self.eval(frame, param.default)
+        value = self.eval(frame, param.default)
+        if isinstance(value, Tensor):
+            # The generated function would compute it when the module is imported.
+            raise SourceError(codes.WRONG_KIND, f"the default of `{param.name}` is {kind_name(value)}; a default is a constant",
+                              param.default.span, f"compute the tensor in the body: `{param.name}=None`, then an `if`")
+        return value
 
     _expr_handlers = {
         n.Name: _name,

@@ -9,7 +9,7 @@ class or merge helper, a `keras.applications` model, or a builtin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from .. import catalog as kcat
@@ -236,6 +236,7 @@ class BodyIndex:
     callees: set  # ids of Name nodes in call position
     namespaced: set  # ids of class names resolved in a Keras module (`kernel_initializer=HeNormal()`)
     calls: list  # every Call node
+    ops: list = field(default_factory=list)  # every `ops.NAME` Attribute node (kd 1.1)
 
 
 def _namespaced_values(node):
@@ -264,7 +265,7 @@ def index_of(file, definition) -> BodyIndex:
     if cached is not None:
         return cached
     stored = {id(name) for name in bindings(definition.body)}
-    loads, callees, namespaced, calls = [], set(), set(), []
+    loads, callees, namespaced, calls, ops = [], set(), set(), [], []
     for stmt in definition.body:
         for node in n.walk(stmt):
             kind = type(node)
@@ -274,9 +275,11 @@ def index_of(file, definition) -> BodyIndex:
             elif kind is n.Call:
                 calls.append(node)
                 callees.add(id(node.func))
+            elif kind is n.Attribute and type(node.value) is n.Name and node.value.id == OPS_NAMESPACE:
+                ops.append(node)
             if kind is n.Call or kind is n.CompileStmt:
                 for value in _namespaced_values(node):
                     _namespaced_classes(value, namespaced)
-    index = BodyIndex(loads, callees, namespaced, calls)
+    index = BodyIndex(loads, callees, namespaced, calls, ops)
     file.indexes[id(definition)] = index
     return index

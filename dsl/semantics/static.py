@@ -203,14 +203,16 @@ def check_ops(file, definition) -> list:
     """Every `ops.NAME` of a definition names an op kdsl has a rule for,
     whether or not the definition is ever evaluated (the generated code
     holds every definition)."""
+    found = list(index_of(file, definition).ops)
+    for param in definition.params or []:
+        if param.default is not None:
+            found += [node for node in n.walk(param.default) if isinstance(node, n.Attribute)
+                      and isinstance(node.value, n.Name) and node.value.id == OPS_NAMESPACE]
     out = []
-    roots = [*definition.body, *(p.default for p in definition.params or [] if p.default is not None)]
-    for root in roots:
-        for node in n.walk(root):
-            if isinstance(node, n.Attribute) and isinstance(node.value, n.Name) and node.value.id == OPS_NAMESPACE:
-                err = op_name_error(node.attr, node.attr_span)
-                if err is not None:
-                    out.append(_d(file, err.code, err.message, err.span, err.hint))
+    for node in found:
+        err = op_name_error(node.attr, node.attr_span)
+        if err is not None:
+            out.append(_d(file, err.code, err.message, err.span, err.hint))
     return out
 
 

@@ -20,7 +20,7 @@ def build_ops_and_indexing(steps=8, width=4, *, name="ops_and_indexing") -> kera
     first, last = (x[:, 0], x[:, -1])
     head = x[..., :2]
     wide = x[:, None][:, 0, ::2, 1:]
-    single = x[:, 0]
+    single = x[:, 0] * keras.ops.arange(steps)[3,]
     joined = layers.concatenate(
         [first, last, keras.ops.mean(x, axis=1), keras.ops.max(scores, axis=-1)],
         name="joined",
