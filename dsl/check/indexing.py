@@ -13,8 +13,7 @@ it is the backend's own indexing, run once: a constant, no node.
 
 from __future__ import annotations
 
-from .. import codes
-from .. import ops_catalog
+from .. import codes, ops_catalog
 from ..diagnostics import SourceError
 from ..shapes.base import RuleError, TensorType
 from ..shapes.op_rules import subscript_type

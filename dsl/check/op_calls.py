@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import codes
-from .. import ops_catalog
+from .. import codes, ops_catalog
 from ..diagnostics import SourceError
 from ..semantics.scope import OpRef
 from ..semantics.static import op_name_error
