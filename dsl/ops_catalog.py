@@ -40,6 +40,9 @@ class OpInfo:
     constants) or was not probed.  ``has_rule`` tells whether kdsl has a
     shape rule, ``refusal`` why not otherwise.  ``alias_of`` names the op
     this one is the same function as (``swish`` -> ``silu``).
+    ``eager_takes_name`` is True when a call on constants (which adds no
+    node) constructs the op all the same, using up its automatic name
+    (``pad``); None when unknown.
     """
 
     name: str
@@ -52,6 +55,7 @@ class OpInfo:
     has_rule: bool
     refusal: Optional[str]
     alias_of: Optional[str]
+    eager_takes_name: Optional[bool] = None
 
     @property
     def params(self) -> tuple:
@@ -151,6 +155,7 @@ def _op_info(name: str, raw: Mapping[str, Any]) -> OpInfo:
         has_rule=raw["rule"] is True,
         refusal=None if raw["rule"] is True else raw["rule"],
         alias_of=raw.get("alias_of"),
+        eager_takes_name=graph.get("eager_takes_name"),
     )
 
 

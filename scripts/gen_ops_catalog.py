@@ -21,8 +21,10 @@ holds the functions of ``keras.ops.nn``, ``keras.ops.numpy``, ``.math``,
   recorded as not probed when Keras rejects them), building a
   ``keras.Model`` and reading ``model.operations``: ``class`` and ``name``
   of the first call's node, ``second_name`` of the second's (``mean``,
-  ``mean_1``), ``ops_per_call``.  ``node`` is False when the call adds no
-  node (constant makers run eagerly), None when the op was not probed;
+  ``mean_1``), ``ops_per_call``; ``eager_takes_name``, whether a call on
+  constants (run at once, adding no node) takes an automatic name all the
+  same (``pad`` does).  ``node`` is False when the call adds no node
+  (constant makers run eagerly), None when the op was not probed;
 * ``rule`` -- true when kdsl has a shape rule (``dsl.shapes.op_rules``),
   else the reason it refuses the op.
 
@@ -211,7 +213,8 @@ def probe_graph(name: str, fn) -> dict:
         return _not_probed()
     tensors1, tensors2 = _keras_tensors(out1), _keras_tensors(out2)
     if not tensors1:
-        return {"node": False, "class": None, "name": None, "second_name": None, "ops_per_call": 0}
+        return {"node": False, "class": None, "name": None, "second_name": None, "ops_per_call": 0,
+                "eager_takes_name": None}
     model = keras.Model(_source_inputs(tensors1 + tensors2), tensors1 + tensors2)
     own1, own2 = tensors1[0]._keras_history.operation, tensors2[0]._keras_history.operation
     if not any(op is own1 for op in model.operations):
@@ -222,7 +225,37 @@ def probe_graph(name: str, fn) -> dict:
         "name": own1.name,
         "second_name": own2.name,
         "ops_per_call": len(operations_between(tensors1, _keras_tensors(first))),
+        "eager_takes_name": probe_eager_name(name, fn, own1.name),
     }
+
+
+def _eager(value):
+    """A probe argument with each KerasTensor replaced by a constant of its
+    shape (the batch of 2) and dtype."""
+    if isinstance(value, keras.KerasTensor):
+        return keras.ops.ones((2, *value.shape[1:]), dtype=value.dtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_eager(v) for v in value)
+    return value
+
+
+def probe_eager_name(name: str, fn, first_name: str):
+    """Whether a call of op NAME on constants (run at once, no node) still
+    constructs its Operation and so takes an automatic name (``pad`` does:
+    a symbolic call after it is named ``pad_1``); None when the eager call
+    fails with the probe's arguments."""
+    keras.backend.clear_session(free_memory=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            args, kwargs = probe_arguments(name, fn, Inputs())
+            keras.backend.clear_session(free_memory=False)
+            fn(*_eager(args), **_eager(kwargs))
+            args, kwargs = probe_arguments(name, fn, Inputs())
+            out = fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the probe's arguments do not run eagerly
+        return None
+    return _keras_tensors(out)[0]._keras_history.operation.name != first_name
 
 
 def _source_inputs(tensors: list) -> list:
@@ -257,7 +290,8 @@ def operations_between(outputs: list, arguments: list) -> list:
 
 
 def _not_probed() -> dict:
-    return {"node": None, "class": None, "name": None, "second_name": None, "ops_per_call": None}
+    return {"node": None, "class": None, "name": None, "second_name": None, "ops_per_call": None,
+            "eager_takes_name": None}
 
 
 # Python operators on symbolic tensors: symbol -> f(a, b) or f(a).

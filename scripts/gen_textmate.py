@@ -78,6 +78,7 @@ TERMINAL_SCOPES = {
     "EQUAL": "keyword.operator.assignment.kd",
     "COMMA": "punctuation.separator.comma.kd",
     "COLON": "punctuation.separator.colon.kd",
+    "ELLIPSIS": "constant.other.ellipsis.kd",  # kd 1.1: `x[..., 0]`
     "DOT": "punctuation.accessor.kd",
     "SEMI": "punctuation.terminator.statement.kd",
     "LPAR": "punctuation.parenthesis.begin.kd",

@@ -6,7 +6,10 @@ inside `return` and inside arguments, conditional expressions, dead
 branches, shared layers and a shared kd model instance, attention at mixed
 ranks, arithmetic on tensors, preprocessing layers, a custom layer with an
 annotation, a keras.applications base, several outputs compiled with loss
-and metric lists or dicts.
+and metric lists or dicts; and kd 1.1's `ops.NAME(...)` (attention written
+out, pooling, reductions, positions tied to an input), constant tensors
+broadcast with the model's, and subscripts (`x[:, 0]`, `x[..., :1]`,
+`x[:, None]`, negative steps).
 
 The writer tracks every tensor's shape so that most programs are valid; the
 truth about shapes comes from Keras, not from this file.
@@ -123,7 +126,7 @@ def _vec_step(w: _Writer) -> None:
     (f,) = w.shapes[x]
     u = w.choice([2, 3, 4, 6])
     op = w.choice(["dense", "stack", "fork", "residual", "pick", "twice", "arith", "shared", "projector",
-                   "nested", "concat_chains", "dead", "custom", "dropout", "add_same"])
+                   "nested", "concat_chains", "dead", "custom", "dropout", "add_same", "ops", "ops", "ops", "index", "index"])
     if op == "dense":
         w.bind("vec", (u,), f"{x} -> Dense({u}, activation=\"{w.choice(['relu', 'tanh', 'linear'])}\")")
     elif op == "stack":
@@ -179,6 +182,39 @@ def _vec_step(w: _Writer) -> None:
         w.lines.append(f"    {name}: (None, {f}) = Scale()({x})")
     elif op == "dropout":
         w.bind("vec", (f,), f"{x} -> Dropout(0.1)")
+    elif op == "ops":
+        _vec_ops(w, x, f)
+    elif op == "index":
+        k = w.choice([1, 2, 3])
+        if k <= f:
+            form, shape = w.choice([(f"{x}[:, :{k}]", (k,)), (f"{x}[:, ::2]", (-(-f // 2),)),
+                                    (f"{x}[..., -{k}:]", (k,)), (f"{x}[:, ::-1]", (f,))])
+            w.bind("vec", shape, form)
+
+
+def _vec_ops(w: _Writer, x: str, f: int) -> None:
+    """kd 1.1: keras.ops on a vector, constants broadcast with it."""
+    form = w.choice(["unary", "softmax", "constant", "where", "reduce", "concat", "clip"])
+    if form == "unary":
+        op = w.choice(["relu", "tanh", "sigmoid", "hard_silu", "gelu", "abs", "square", "exp", "relu6"])
+        w.bind("vec", (f,), f"ops.{op}({x})")
+    elif form == "softmax":
+        w.bind("vec", (f,), f"ops.{w.choice(['softmax', 'log_softmax'])}({x}, axis=-1)")
+    elif form == "constant":
+        w.bind("vec", (f,), w.choice([f"{x} * ops.arange({f})", f"ops.ones(({f},)) - {x}",
+                                      f"{x} + ops.linspace(0.0, 1.0, {f})", f"ops.full((1, {f}), 0.5) * {x}",
+                                      f"{x} / (ops.arange({f}) * 2 + 1)", f"{x} + ops.eye({f})[0]"]))
+    elif form == "where":
+        w.bind("vec", (f,), f"ops.where(ops.greater({x}, 0.0), {x}, {x} * 0.1)")
+    elif form == "reduce":
+        op = w.choice(["sum", "mean", "max", "min", "std", "logsumexp"])
+        w.bind("vec", (1,), f"ops.{op}({x}, axis=-1, keepdims=True)")
+    elif form == "concat":
+        other = w.pick("vec")
+        (g,) = w.shapes[other]
+        w.bind("vec", (f + g,), f"ops.concatenate([{x}, {other}], axis=-1)")
+    else:
+        w.bind("vec", (f,), f"ops.clip({x}, -1.0, 1.0)")
 
 
 def _seq_step(w: _Writer) -> None:
@@ -186,7 +222,7 @@ def _seq_step(w: _Writer) -> None:
     t, f = w.shapes[x]
     u = w.choice([2, 4, 6])
     op = w.choice(["conv", "rnn", "bi", "branches", "mha", "attention", "norm", "pool", "dense", "timedist",
-                   "flatten", "broadcast"])
+                   "flatten", "broadcast", "ops", "ops", "ops", "index", "index"])
     if op == "conv":
         k = w.choice([1, 2, 3])
         padding = w.choice(["same", "valid", "causal"])
@@ -230,15 +266,45 @@ def _seq_step(w: _Writer) -> None:
         # A merge (or arithmetic) of a sequence and a vector of another rank.
         other = w.pick("vec")
         if other is not None and w.shapes[other] == (f,):
-            w.bind("seq", (t, f), w.choice([f"add({x}, {other})", f"multiply({other}, {x})", f"{x} * {other}",
-                                            f"{other} - {x}", f"maximum({x}, {other})"]))
+            # Merge layers expand the vector themselves; arithmetic needs its axis written (kd 1.1).
+            w.bind("seq", (t, f), w.choice([f"add({x}, {other})", f"multiply({other}, {x})", f"{x} * {other}[:, None]",
+                                            f"{other}[:, None, :] - {x}", f"maximum({x}, {other})"]))
+    elif op == "ops":
+        _seq_ops(w, x, t, f)
+    elif op == "index":
+        form, kind, shape = w.choice([
+            (f"{x}[:, 0]", "vec", (f,)), (f"{x}[:, -1]", "vec", (f,)), (f"{x}[:, ::-1]", "seq", (t, f)),
+            (f"{x}[..., :1]", "seq", (t, 1)), (f"{x}[:, None][:, 0, :, ::2]", "seq", (t, -(-f // 2))),
+        ])
+        w.bind(kind, shape, form)
+        if t > 1:
+            w.bind("seq", (t - 1, f), f"{x}[:, 1:, ...]")
+
+
+def _seq_ops(w: _Writer, x: str, t: int, f: int) -> None:
+    """kd 1.1: attention written out, pooling and positions with keras.ops."""
+    form = w.choice(["attention", "pool", "positions", "reshape", "mask"])
+    if form == "attention":
+        scores = f"ops.matmul({x}, ops.transpose({x}, (0, 2, 1)))"
+        w.bind("seq", (t, f), f"ops.matmul(ops.softmax({scores} / {f} ** 0.5, axis=-1), {x})")
+    elif form == "pool":
+        op = w.choice(["mean", "max", "sum"])
+        w.bind("vec", (f,), f"ops.{op}({x}, axis=1)")
+    elif form == "positions":
+        positions = f'ops.zeros_like(ops.cast({x}[:, :, 0], "int32")) + ops.arange({t})'
+        w.bind("seq", (t, f), f"{x} + Embedding({t}, {f})({positions})")
+    elif form == "reshape":
+        w.bind("vec", (t * f,), f"ops.reshape({x}, (-1, {t * f}))")
+    else:
+        causal = f"ops.greater_equal(ops.arange({t})[:, None], ops.arange({t})[None, :])"
+        w.bind("seq", (t, t), f"ops.where({causal}, ops.matmul({x}, ops.transpose({x}, (0, 2, 1))), -1e9)")
 
 
 def _img_step(w: _Writer) -> None:
     x = w.pick("img")
     h, wd, c = w.shapes[x]
     u = w.choice([2, 4])
-    op = w.choice(["conv_bn", "pool", "conv", "depthwise", "augment", "rescale", "gap", "to_seq"])
+    op = w.choice(["conv_bn", "pool", "conv", "depthwise", "augment", "rescale", "gap", "to_seq", "ops"])
     if op == "conv_bn":
         s = w.choice([1, 2])
         w.bind("img", (-(-h // s), -(-wd // s), u), f"conv_bn({x}, {u}, stride={s})")
@@ -256,6 +322,14 @@ def _img_step(w: _Writer) -> None:
         w.bind("vec", (c,), f"{x} -> GlobalAveragePooling2D()")
     elif op == "to_seq":
         w.bind("seq", (h * wd, c), f"{x} -> Reshape(({h * wd}, {c}))")
+    elif op == "ops":
+        form, kind, shape = w.choice([
+            (f"ops.mean({x}, axis=(1, 2))", "vec", (c,)),
+            (f"{x}[:, ::2, ::2]", "img", (-(-h // 2), -(-wd // 2), c)),
+            (f"ReLU(6.0)({x} + 3.0) * (1.0 / 6.0) * {x}", "img", (h, wd, c)),  # hard-swish, as MobileNetV3
+            (f"{x} * ops.hard_sigmoid({x})", "img", (h, wd, c)),
+        ])
+        w.bind(kind, shape, form)
 
 
 _STEPS = {"vec": _vec_step, "seq": _seq_step, "img": _img_step}

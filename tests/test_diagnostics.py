@@ -456,6 +456,54 @@ def test_kd908_layout_pattern_matches_nothing():
     assert d.severity == "warning"
 
 
+# ------------------------------------------------ kd 1.1: ops, constants, indexing
+
+
+def test_kd214_ops_is_reserved():
+    rejects(model("ops = Input(shape=(4,))", "output ops"), "KD214", 2, "reserved for the functions of keras.ops")
+    rejects("block ops(x) {\n    return x\n}", "KD214", 1, "cannot be named so")
+    rejects("from my.layers import Ops as ops\n" + model(INPUT, "output x"), "KD214", 1, "cannot bind it")
+    rejects(model(INPUT, "for ops in range(2) { x = Dense(3)(x) }", "output x"), "KD214", 3, "cannot be bound")
+
+
+def test_kd307_unknown_op():
+    d = rejects(model(INPUT, "y = ops.meen(x)", "output y"), "KD307", 3, "keras.ops has no function `meen`")
+    assert d.hint == "did you mean `mean`?" and d.span.col == 13
+
+
+def test_kd307_in_a_block_no_model_calls():
+    rejects("block b(x) {\n    return ops.nothing(x)\n}\n" + model(INPUT, "output x"), "KD307", 2, "`nothing`")
+
+
+def test_kd308_op_without_a_rule():
+    d = rejects(model(INPUT, "y = ops.fft(x)", "output y"), "KD308", 3, "no rule for ops.fft")
+    assert "complex numbers" in d.message
+
+
+def test_kd408_layer_on_a_constant_tensor():
+    src = model('t = Input(shape=(16,), dtype="int32")', "p = Embedding(16, 8)(ops.arange(16))",
+                "output y = Embedding(100, 8)(t) + p")
+    d = rejects(src, "KD408", 3, "its weights would not belong to the model")
+    assert "positions = ops.zeros_like(tokens) + ops.arange(maxlen)" in d.hint
+
+
+def test_kd408_constant_output():
+    rejects(model(INPUT, "output c = ops.ones((4,)) + x[:, 0:1] * 0", "output d = ops.eye(4)"), "KD408", 4,
+            "an output must be a tensor of the model")
+
+
+def test_kd409_batch_index():
+    d = rejects(model(INPUT, "y = x[0]", "output y"), "KD409", 3, "picks one example of the batch")
+    assert (d.span.col, d.span.end_col) == (9, 13)
+    rejects(model(INPUT, "y = x[1:, ...]", "output y"), "KD409", 3, "may be sliced only with `:`")
+    rejects(model(INPUT, "y = x[None, :]", "output y"), "KD409", 3, "new axis before the batch")
+
+
+def test_kd403_index_out_of_range_on_a_tensor():
+    d = rejects(model(INPUT, "y = x[:, 4]", "output y"), "KD403", 3, "index 4 is out of range for a dimension of size 4")
+    assert (d.span.col, d.span.end_col) == (9, 16)
+
+
 # ------------------------------------------------------------ completeness
 
 

@@ -10,7 +10,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import twins  # noqa: E402  (tests/ is on sys.path, see conftest.py)
-from keras_compare import assert_document_matches, assert_summary_text_matches  # noqa: E402
+from keras_compare import assert_document_matches, assert_same_model, assert_summary_text_matches, keras_table  # noqa: E402
 from support import keras_layers, kdsl_layers, load_module  # noqa: E402
 
 from dsl.api import compile_file  # noqa: E402
@@ -95,6 +95,29 @@ def test_checker_agrees_with_keras(generated, path, name):
     assert kdsl_layers(graph) == keras_layers(model)
     assert [o.tensor.shape for o in graph.outputs] == [tuple(o.shape) for o in model.outputs]
     assert [o.name for o in graph.outputs] == list(model.output_names)
+
+
+@pytest.mark.parametrize("path, name", _models())
+def test_layer_table_with_op_rows_equals_keras(generated, path, name):
+    """kdsl's whole table (op rows and automatic names included) equals the
+    built model's `model.operations` (tests/keras_compare.py)."""
+    result = check_text(path.read_text(), str(path), path)
+    assert_same_model(result.graphs[name], _fresh_build(generated(path), name))
+
+
+# The twins that name their inputs as kd does: their whole tables equal the compiled models'.
+FULL_TWINS = ("transformer_classifier", "causal_lm", "MobileNetV3Small")
+
+
+@pytest.mark.parametrize("path, name", [p for p in _models() if p.values[1] in FULL_TWINS])
+def test_twin_equals_the_compiled_model_layer_for_layer(generated, path, name):
+    model = _fresh_build(generated(path), name)
+    keras.backend.clear_session(free_memory=False)
+    assert keras_table(model) == keras_table(getattr(twins, name)())
+
+
+def test_the_kd_1_1_examples_have_full_twins():
+    assert set(FULL_TWINS) <= {p.values[1] for p in _models()}
 
 
 @pytest.mark.parametrize("path, name", _models())

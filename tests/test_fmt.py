@@ -91,7 +91,7 @@ def test_every_rule_has_a_pair():
     assert names >= {
         "indentation", "semicolons", "inline_bodies", "spacing", "strings", "literals", "chains", "calls",
         "magic_commas", "else", "blank_lines", "imports_first", "parentheses", "comments",
-        "comments_in_expressions", "slices",
+        "comments_in_expressions", "slices", "indexing",
     }
 
 

@@ -436,7 +436,14 @@ def test_every_keyword_of_the_lark_grammar_is_a_keyword(keyword):
 def test_every_operator_of_the_lark_grammar_is_an_operator_or_punctuation(literal):
     [(token_type, value)] = tokens(f"{literal}\n")
     assert value == literal
-    assert token_type in Operator or token_type in Punctuation
+    if literal == "...":  # kd 1.1's ELLIPSIS: a constant, as Pygments' Python lexer gives `Ellipsis`
+        assert token_type is Name.Builtin.Pseudo
+    else:
+        assert token_type in Operator or token_type in Punctuation
+
+
+def test_the_grammar_has_the_ellipsis_of_kd_1_1():
+    assert "..." in OPERATORS and ":" in OPERATORS
 
 
 @settings(max_examples=200, deadline=None)

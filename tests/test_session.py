@@ -203,3 +203,38 @@ def test_an_edit_parses_only_the_item_it_touches():
     # An edit that moves later items (a line added above them) parses them again, at their new place.
     moved, _ = cache.parse(text.replace("block block1(", "\nblock block1("), "r.kd")
     assert moved.items[2].span.line == before.items[2].span.line + 1
+
+
+OPS = """\
+model cls(maxlen=16) {
+    tokens = Input(shape=(maxlen,), dtype="int32")
+    positions = ops.zeros_like(tokens) + ops.arange(maxlen)
+    x = Embedding(100, 8)(tokens) + Embedding(maxlen, 8)(positions)
+    first = x[:, 0]
+    output y = ops.mean(x, axis=1) + first
+}
+"""
+
+
+def test_values_of_kd_1_1_expressions(tmp_path):
+    """Every kd 1.1 expression is evaluated through the recorder: a
+    subscript shows its tensor, an index part its key, an op call its
+    tensor (on the op's name too), a constant tensor its shape."""
+    path = tmp_path / "cls.kd"
+    path.write_text(OPS)
+    analysis = Session().analyse(path, display="cls.kd")
+    assert [d.code for d in analysis.diagnostics] == []
+    at = lambda line, needle, nth=0: analysis.value_at("cls.kd", _position(OPS, line, needle, nth))  # noqa: E731
+    from dsl.syntax import tree as n
+
+    module = analysis.file("cls.kd").module
+    (subscript,) = [node for node in n.walk(module.items[0]) if isinstance(node, n.Subscript)]
+    assert [t.shape for t in analysis.facts.get(subscript).values] == [(None, 8)]
+    assert [t.shape for t in at(5, "first").tensors] == [(None, 8)]
+    assert at(5, ":").values == [slice(None, None, None)]
+    assert at(5, "0").values == [0]
+    assert [t.shape for t in at(6, "mean").tensors] == [(None, 8)]
+    arange = at(3, "arange").tensors[0]
+    assert (arange.shape, arange.dtype, arange.constant) == ((16,), "int32", True)
+    assert [t.shape for t in at(3, "+").tensors] == [(None, 16)]
+    assert [(t.shape, t.constant) for t in at(3, "positions").tensors] == [((None, 16), False)]

@@ -122,3 +122,55 @@ def paraphrase():
     features = layers.concatenate([a, b, layers.subtract([a, b]), layers.multiply([a, b])])
     hidden = layers.Dense(32, activation="relu")(features)
     return keras.Model([first, second], layers.Dense(1, activation="sigmoid")(hidden))
+
+
+# ------------------------------------------------------------ kd 1.1 (keras.ops)
+
+
+def _encoder_layer(x, heads, d_model, d_ff, rate):
+    attended = layers.MultiHeadAttention(num_heads=heads, key_dim=d_model // heads, dropout=rate)(x, x)
+    x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(rate)(attended))
+    y = layers.Dense(d_ff, activation="gelu")(x)
+    y = layers.Dropout(rate)(layers.Dense(d_model)(y))
+    return layers.LayerNormalization(epsilon=1e-6)(x + y)
+
+
+def transformer_classifier(vocab=20000, maxlen=64, d_model=64, heads=4, depth=2, classes=2):
+    tokens = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")
+    positions = keras.ops.zeros_like(tokens) + keras.ops.arange(maxlen)
+    x = layers.Embedding(vocab, d_model)(tokens) + layers.Embedding(maxlen, d_model)(positions)
+    for _ in range(depth):
+        x = _encoder_layer(x, heads, d_model, 2 * d_model, 0.1)
+    cls = layers.Dropout(0.1)(x[:, 0])
+    return keras.Model(tokens, layers.Dense(classes, activation="softmax", name="label")(cls))
+
+
+def _split_heads(y, heads, key_dim):
+    return keras.ops.transpose(keras.ops.reshape(y, (-1, y.shape[1], heads, key_dim)), (0, 2, 1, 3))
+
+
+def _causal_self_attention(x, heads, key_dim):
+    t = x.shape[1]
+    q = _split_heads(layers.Dense(heads * key_dim)(x), heads, key_dim)
+    k = _split_heads(layers.Dense(heads * key_dim)(x), heads, key_dim)
+    v = _split_heads(layers.Dense(heads * key_dim)(x), heads, key_dim)
+    scores = keras.ops.matmul(q, keras.ops.transpose(k, (0, 1, 3, 2))) / key_dim**0.5
+    causal = keras.ops.greater_equal(keras.ops.arange(t)[:, None], keras.ops.arange(t)[None, :])
+    weights = keras.ops.softmax(keras.ops.where(causal, scores, -1e9), axis=-1)
+    mixed = keras.ops.transpose(keras.ops.matmul(weights, v), (0, 2, 1, 3))
+    return layers.Dense(x.shape[-1])(keras.ops.reshape(mixed, (-1, t, heads * key_dim)))
+
+
+def causal_lm(vocab=1000, maxlen=32, d_model=64, heads=4):
+    tokens = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")
+    positions = keras.ops.zeros_like(tokens) + keras.ops.arange(maxlen)
+    x = layers.Embedding(vocab, d_model)(tokens) + layers.Embedding(maxlen, d_model)(positions)
+    x = layers.LayerNormalization()(x + _causal_self_attention(x, heads, d_model // heads))
+    y = layers.Dense(4 * d_model, activation="relu")(x)
+    y = layers.Dense(d_model)(y)
+    x = layers.LayerNormalization()(x + y)
+    return keras.Model(tokens, layers.Dense(vocab, activation="softmax", name="next_token")(x))
+
+
+def MobileNetV3Small():  # noqa: N802  (the kd model's name)
+    return keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None)

@@ -211,12 +211,13 @@ def subscript(value, index):
     """`value[index]` on a tuple, list or string (or a dict, for compile settings)."""
     if isinstance(value, UnknownDim):
         raise unknown_dim_error(value, "an index")
-    if isinstance(value, Tensor):
-        raise ConstError(codes.WRONG_KIND, f"indexing a tensor ({show(value)}) is not in kd version 1",
-                         "use a layer such as Cropping or a custom layer")
     require_constant(index, "an index")
     if not isinstance(value, (tuple, list, str, dict, range)):
         raise ConstError(codes.WRONG_KIND, f"cannot index {kind_name(value)} ({show(value)})")
+    if isinstance(index, tuple) or index is Ellipsis or (index is None and not isinstance(value, dict)):
+        # kd 1.1's `x[:, 0]`, `x[...]`, `x[None]` index tensors; a sequence takes one int or one slice.
+        raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"{kind_name(value)} is indexed with one integer or one slice; "
+                         f"received [{show(index)[1:-1] if isinstance(index, tuple) else show(index)}]")
     try:
         return value[index]
     except IndexError:
@@ -234,9 +235,6 @@ def slice_of(value, lower, upper, step):
             require_constant(part, "a slice")
             if not isinstance(part, int):
                 raise ConstError(codes.INVALID_CONSTANT_OPERATION, f"slice bounds must be integers; received {kind_name(part)}")
-    if isinstance(value, Tensor):
-        raise ConstError(codes.WRONG_KIND, f"slicing a tensor ({show(value)}) is not in kd version 1",
-                         "use a layer such as Cropping or a custom layer")
     if not isinstance(value, (tuple, list, str, range)):
         raise ConstError(codes.WRONG_KIND, f"cannot slice {kind_name(value)} ({show(value)})")
     if step == 0:

@@ -18,12 +18,12 @@ from ..limits import Limits
 from ..semantics.layouts import layout_call
 from ..semantics.naming import model_naming
 from ..semantics.scope import (
-    AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef,
+    AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, OpRef, OpsRef,
     global_names, lost_statements, resolve_global, scope_of,
 )
 from ..syntax import tree as n
 from . import constants as consts
-from . import instances, model_checks, model_io, tensor_ops
+from . import indexing, instances, model_checks, model_io, op_calls, tensor_ops
 from .auto_names import AutoNames, snake_case
 from .compile_settings import evaluate_compile
 from .frame import EMPTY_SCOPE, Frame, call_sites
@@ -388,6 +388,10 @@ class Evaluator:
             right = self.eval(frame, right_expr)
             if left is POISON or right is POISON:
                 return POISON
+            if isinstance(left, Tensor) or isinstance(right, Tensor):
+                tensor = left if isinstance(left, Tensor) else right
+                raise SourceError(codes.WRONG_KIND, f"`{op}` compares constants; received a tensor ({show(tensor)})", expr.span,
+                                  "compare tensors elementwise with ops.greater, ops.less, ops.equal, ... (`ops.greater(x, 0.5)`)")
             if not self._const(lambda: consts.compare(op, left, right), expr.span):
                 return False
             left = right
@@ -401,20 +405,27 @@ class Evaluator:
 
     def _subscript(self, frame: Frame, expr: n.Subscript):
         value = self.eval(frame, expr.value)
-        if isinstance(expr.index, n.Slice):
-            parts = [None if p is None else self.eval(frame, p) for p in (expr.index.lower, expr.index.upper, expr.index.step)]
-            if value is POISON or POISON in parts:
-                return POISON
-            return self._const(lambda: consts.slice_of(value, *parts), expr.span)
-        index = self.eval(frame, expr.index)
-        if value is POISON or index is POISON:
+        index = self.eval(frame, expr.index)  # a slice, `...` or a tuple of keys (kd 1.1) included
+        if value is POISON or indexing.has_poison(index):
             return POISON
+        if isinstance(value, Tensor):
+            return indexing.subscript_tensor(self, frame, value, index, expr)
+        if isinstance(index, slice):
+            return self._const(lambda: consts.slice_of(value, index.start, index.stop, index.step), expr.span)
         return self._const(lambda: consts.subscript(value, index), expr.span)
+
+    def _slice(self, frame: Frame, expr: n.Slice):
+        return indexing.slice_value(self, frame, expr)
+
+    def _ellipsis(self, frame: Frame, expr: n.EllipsisExpr):
+        return Ellipsis
 
     def _attribute(self, frame: Frame, expr: n.Attribute):
         value = self.eval(frame, expr.value)
         if value is POISON:
             return POISON
+        if isinstance(value, OpsRef):
+            return op_calls.op_ref(expr)
         if expr.attr == "shape" and isinstance(value, Tensor):
             return model_io.shape_of(value, _label(expr.value) or value.label or "tensor", expr.span)
         if expr.attr == "shape":
@@ -451,6 +462,8 @@ class Evaluator:
         hint = None
         if isinstance(callee, (LayerRef, AppRef, CustomRef)) and isinstance(step, n.Name):
             hint = f"write `{step.id}(...)` to construct the layer"
+        elif isinstance(callee, OpRef):
+            hint = f"call it on the tensor: `ops.{callee.name}(x, ...)`"
         raise SourceError(codes.WRONG_KIND, f"a chain step must be a layer, a model or a block call; this is {what}", step.span, hint)
 
     def _chain_step_recording(self, frame: Frame, step, value, name: str = ""):
@@ -503,6 +516,11 @@ class Evaluator:
             return model_io.make_input(self, frame, expr)
         if isinstance(ref, MergeRef):
             return instances.merge(self, frame, ref, expr)
+        if isinstance(ref, OpRef):
+            return op_calls.call_op(self, frame, ref, expr)
+        if isinstance(ref, OpsRef):
+            raise SourceError(codes.WRONG_KIND, "`ops` is the namespace of keras.ops, not a function", expr.func.span,
+                              "call one of its functions: `ops.mean(x, axis=1)`")
         return instances.construct(self, frame, ref, expr)
 
     def eval_arguments(self, frame: Frame, expr: n.Call):
@@ -570,7 +588,12 @@ class Evaluator:
     def default_value(self, file, param: n.Param):
         """A parameter's default, evaluated with file-level names only."""
         frame = Frame(file, None, EMPTY_SCOPE, ModelGraph("", {}))
-        return self.eval(frame, param.default)
+        value = self.eval(frame, param.default)
+        if isinstance(value, Tensor):
+            # The generated function would compute it when the module is imported.
+            raise SourceError(codes.WRONG_KIND, f"the default of `{param.name}` is {kind_name(value)}; a default is a constant",
+                              param.default.span, f"compute the tensor in the body: `{param.name}=None`, then an `if`")
+        return value
 
     _expr_handlers = {
         n.Name: _name,
@@ -584,6 +607,8 @@ class Evaluator:
         n.Compare: _compare,
         n.IfExp: _ifexp,
         n.Subscript: _subscript,
+        n.Slice: _slice,
+        n.EllipsisExpr: _ellipsis,
         n.Attribute: _attribute,
         n.Chain: _chain,
         n.Call: _call,
@@ -610,7 +635,7 @@ def _poisoned(args, kwargs) -> bool:
 
 
 def _is_ref(value) -> bool:
-    return isinstance(value, (DefRef, LayerRef, MergeRef, AppRef, CustomRef, BuiltinRef, InputRef))
+    return isinstance(value, (DefRef, LayerRef, MergeRef, AppRef, CustomRef, BuiltinRef, InputRef, OpsRef, OpRef))
 
 
 def _ref_kind(ref) -> str:
@@ -624,6 +649,10 @@ def _ref_kind(ref) -> str:
         return f"the merge helper `{ref.name}`"
     if isinstance(ref, InputRef):
         return "`Input`"
+    if isinstance(ref, OpsRef):
+        return "the namespace `ops`"
+    if isinstance(ref, OpRef):
+        return f"the op `ops.{ref.name}`"
     return f"the builtin `{ref.name}`"
 
 

@@ -195,12 +195,44 @@ def _check_call_values(args, kwargs, span, inst) -> None:
             raise SourceError(codes.WRONG_KIND, f"`{inst.label}` is applied to {kind_name(value)} ({show(value)}); it needs tensors", span)
 
 
+# How a constant tensor becomes a tensor of the model (LANGUAGE.md section 12).
+CONSTANT_HINT = ("tie it to an input of the model: `positions = ops.zeros_like(tokens) + ops.arange(maxlen)` "
+                 "is a tensor of shape (None, maxlen) that `Embedding(maxlen, d)(positions)` trains on")
+
+
+def _check_no_constants(args, kwargs, span, inst) -> None:
+    """KD408 for a layer or model applied to a constant tensor (kd 1.1).
+    Applied to constants alone, Keras would run it at once while the model
+    is built, and its weights would not belong to the model; applied to a
+    constant with model tensors, it would take the constant's first
+    dimension for the batch.  Either way the model would not be what the
+    source says."""
+    tensors = _tensors([args, kwargs])
+    constants = [t for t in tensors if t.constant]
+    if not constants:
+        return
+    what = f"`{inst.label}` ({type_label(inst)})"
+    if len(constants) == len(tensors):
+        message = (f"{what} is applied to a constant tensor ({show(constants[0])}) only: Keras would run it once "
+                   "while the model is built, and its weights would not belong to the model")
+    else:
+        message = (f"{what} is applied to a constant tensor ({show(constants[0])}), which has no batch dimension: "
+                   "Keras layers take its first dimension for the batch")
+    raise SourceError(codes.CONSTANT_TENSOR, message, span, CONSTANT_HINT)
+
+
+def type_label(inst: Instance) -> str:
+    """The class of an instance as messages name it."""
+    return {"model": "a kd model", "application": "an application"}.get(inst.kind, inst.cls)
+
+
 def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, names: tuple = ()):
     """Apply INST to tensors: infer its outputs, check shared weights, record a
     node.  NAMES are the kd names of the arguments, for messages."""
     if any(v is POISON for v in [*args, *kwargs.values()]):
         return POISON
     _check_call_values(args, kwargs, span, inst)
+    _check_no_constants(args, kwargs, span, inst)
     if inst.kind == "model":
         return _apply_model(ev, frame, inst, args, kwargs, span)
     if inst.kind == "application":
@@ -286,6 +318,14 @@ def check_buildable(label: str, out_types, weights, span) -> None:
         if w.size > _INT64_MAX:
             raise SourceError(codes.TOO_LARGE_TO_BUILD, f"`{label}` would build the weight `{w.name}` of shape "
                               f"{format_shape(w.shape)}: {w.size:.3g} numbers, more than any machine can hold", span)
+
+
+def new_op(ev, frame, cls: str, prefix: str, span: n.Span) -> Instance:
+    """A new operation of class CLS (`Mean`, `GetItem`, `Add`) in the model's
+    graph, named as Keras names the next one with PREFIX (`mean`, `mean_1`)."""
+    inst = Instance("op", cls, {}, ev.names.next(prefix), span, frame.file.display)
+    frame.graph.instances.append(inst)
+    return inst
 
 
 def _record(ev, frame, inst, args, kwargs, span, out_types, weights):

@@ -48,7 +48,7 @@ def _check_unique_names(ev, frame) -> None:
             elif first_inst is None:
                 ev.report(inst.filename, codes.DUPLICATE_LAYER_NAME, f"this layer would be named \"{inst.name}\", like the input `{inst.name}`",
                           inst.span, "Keras needs unique layer names: bind the output to another name "
-                          f"(`output y = ...`), or give the input `name=`", related)
+                          "(`output y = ...`), or give the input `name=`", related)
             else:
                 ev.report(inst.filename, codes.DUPLICATE_LAYER_NAME, f"two layers are named \"{inst.name}\"", inst.span,
                           "Keras needs every layer name of a model to be unique", related)

@@ -10,7 +10,7 @@ from ..shapes.util import KERAS_DTYPES
 from ..syntax import tree as n
 from .arguments import _kw, bind_arguments
 from .graph import InputSpec, OutputSpec
-from .instances import _instance_name, apply, check_buildable
+from .instances import CONSTANT_HINT, _instance_name, apply, check_buildable
 from .values import POISON, Instance, Tensor, UnknownDim, format_shape, kind_name, show
 
 
@@ -104,6 +104,9 @@ def add_output(ev, frame, name_node: n.Name, name: str, value, identity: bool) -
         return
     if not isinstance(value, Tensor):
         raise SourceError(codes.WRONG_KIND, f"an output must be a tensor; `{name_node.id}` is {kind_name(value)} ({show(value)})", name_node.span)
+    if value.constant:
+        raise SourceError(codes.CONSTANT_TENSOR, f"an output must be a tensor of the model; `{name_node.id}` is a constant "
+                          f"tensor ({show(value)}), made from constants only", name_node.span, CONSTANT_HINT)
     if identity or value.node is None:
         inst = Instance("layer", "Identity", {"name": name}, name, name_node.span, frame.file.display, True)
         frame.graph.instances.append(inst)

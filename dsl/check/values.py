@@ -49,13 +49,17 @@ class UnknownDim:
 
 @record(eq=False, slots=True)
 class Tensor:
-    """A symbolic tensor in a model's graph."""
+    """A symbolic tensor in a model's graph, or (CONSTANT) a constant tensor
+    (kd 1.1): made by ops on constants only (`ops.arange(16)`), computed when
+    the model is built, with a static shape and no batch dimension, and in
+    no graph (node and input_of are None)."""
 
     type: TensorType
-    node: Any = None  # the graph.Node that produced it (None for an input)
+    node: Any = None  # the graph.Node that produced it (None for an input or a constant)
     index: int = 0  # which output of that node
     label: str = ""  # the binding or expression it came from, for messages
     input_of: Any = None  # the graph.InputSpec when this is a model input
+    constant: bool = False
 
     @property
     def shape(self):
@@ -115,7 +119,7 @@ class Instance:
 def kind_name(value) -> str:
     """How a message names the kind of VALUE."""
     if isinstance(value, Tensor):
-        return "a tensor"
+        return "a constant tensor" if value.constant else "a tensor"
     if isinstance(value, Instance):
         return {"model": "a model instance", "application": "a model instance"}.get(value.kind, "a layer instance")
     if isinstance(value, KerasObject):
@@ -144,9 +148,14 @@ def kind_name(value) -> str:
 def show(value) -> str:
     """A short kd-like rendering of a value for messages."""
     if isinstance(value, Tensor):
-        return f"{value.label or 'tensor'} {format_shape(value.shape)}"
+        return f"{value.label or ('constant' if value.constant else 'tensor')} {format_shape(value.shape)}"
     if isinstance(value, (Instance, KerasObject, UnknownDim)):
         return repr(value)
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, slice):
+        bounds = ["" if v is None else str(v) for v in (value.start, value.stop, value.step)]
+        return f"{bounds[0]}:{bounds[1]}" + (f":{bounds[2]}" if value.step is not None else "")
     if isinstance(value, (tuple, list)):
         inner = ", ".join(show(v) for v in value[:8]) + (", ..." if len(value) > 8 else "")
         if isinstance(value, tuple):

@@ -14,14 +14,14 @@ import ast
 from ..records import field, record
 from typing import Optional
 
-from .. import codes
+from .. import codes, ops_catalog
 from ..diagnostics import Diagnostic, KdError
 from ..namespaces import compile_namespace_of, namespace_of
 from ..semantics.layouts import layout_call, model_layout
 from ..semantics.naming import input_statements, model_naming
 from ..semantics.scope import (
-    BUILTINS, AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, bindings, called_definitions,
-    resolve_global, scope_of,
+    BUILTINS, AppRef, BuiltinRef, CustomRef, DefRef, InputRef, LayerRef, MergeRef, OpsRef, bindings,
+    called_definitions, resolve_global, scope_of,
 )
 from ..syntax import tree as n
 from .pynames import MODULE_RESERVED, Namespace, is_identifier
@@ -87,7 +87,7 @@ class _Order:
     def may_construct(self, e) -> bool:
         """Whether evaluating E may construct a layer or an operation
         (anything that takes an automatic name)."""
-        return any(isinstance(node, (n.Call, n.Chain)) or (isinstance(node, (n.BinOp, n.UnaryOp)) and _has_name(node))
+        return any(isinstance(node, (n.Call, n.Chain)) or (isinstance(node, (n.BinOp, n.UnaryOp, n.Subscript)) and _has_name(node))
                    for node in n.walk(e))
 
     def constructs_first(self, step) -> bool:
@@ -373,6 +373,8 @@ class _FunctionEmitter:
             return attr("keras", "applications", ref.name)
         if isinstance(ref, BuiltinRef):
             return name(ref.name)
+        if isinstance(ref, OpsRef):
+            return attr("keras", "ops")
         raise AssertionError(f"unresolved name {kd_name!r} reached the code generator")
 
     def _x_Constant(self, e, namespace, hoist):
@@ -453,14 +455,23 @@ class _FunctionEmitter:
                          self.expr(e.orelse, namespace, False))
 
     def _x_Subscript(self, e, namespace, hoist):
-        if isinstance(e.index, n.Slice):
-            parts = [None if p is None else self.expr(p, None, hoist) for p in (e.index.lower, e.index.upper, e.index.step)]
-            index = ast.Slice(*parts)
-        else:
-            index = self.expr(e.index, None, hoist)
-        return ast.Subscript(self.expr(e.value, None, hoist), index, ast.Load())
+        # The same subscript in Python: `x[:, 0]` is Subscript(x, Tuple([Slice(), 0])) there too.
+        node = ast.Subscript(self.expr(e.value, None, hoist), self.expr(e.index, None, hoist), ast.Load())
+        return self._keep_order(e, node, hoist) if _has_name(e) else node
+
+    def _x_Slice(self, e, namespace, hoist):
+        return ast.Slice(*[None if p is None else self.expr(p, None, hoist) for p in (e.lower, e.upper, e.step)])
+
+    def _x_EllipsisExpr(self, e, namespace, hoist):
+        return const(Ellipsis)
 
     def _x_Attribute(self, e, namespace, hoist):
+        if isinstance(e.value, n.Name) and not self.scope.is_local(e.value.id) and \
+                isinstance(resolve_global(self.file, e.value.id), OpsRef):
+            info = ops_catalog.op(e.attr)
+            if info is None or not info.has_rule or not is_identifier(e.attr):
+                raise AssertionError(f"unchecked op ops.{e.attr} reached the code generator")
+            return attr("keras", "ops", e.attr)
         return ast.Attribute(self.expr(e.value, None, hoist), e.attr, ast.Load())
 
     def _x_Chain(self, e, namespace, hoist):

@@ -156,10 +156,14 @@ class _Printer:
             return False
         if isinstance(node, n.TupleExpr) and len(node.items) == 1:
             return False
+        index = node.index if isinstance(node, n.Subscript) else None
+        if isinstance(index, n.TupleExpr) and not index.parenthesized and len(index.items) == 1:
+            return False  # `x[0,]`: the comma makes the tuple
         return pair[1] > pair[0] + 1 and self.smap.kinds[pair[1] - 1] == ","
 
     def _bracketed(self, node, open_, close, elements: list, comma: str = "auto"):
-        """ELEMENTS ((node, doc) pairs) between OPEN_ and CLOSE: on one line
+        """ELEMENTS ((node, doc) pairs, or (node, doc, comments to print after
+        its comma) triples) between OPEN_ and CLOSE: on one line
         if they fit, else one a line, indented, with a trailing comma (COMMA
         "auto"; "one" for a one-element tuple's comma; "never")."""
         end = list(self.comments.of(node).end)
@@ -168,7 +172,7 @@ class _Printer:
         head: list = [open_]
         inner: list = []
         last = len(elements) - 1
-        for k, (element, element_doc) in enumerate(elements):
+        for k, (element, element_doc, *extra) in enumerate(elements):
             placed = self.comments.of(element)
             before = placed.before
             if k == 0 and before and not before[0].own_line:
@@ -181,7 +185,7 @@ class _Printer:
                 inner.append(",")
             elif comma == "auto":
                 inner.append(IfBreak(",", ""))
-            inner += self._trailing(placed.after)
+            inner += self._trailing([*(extra[0] if extra else ()), *placed.after])
         if end and not elements and not end[0].own_line:
             head += [Trailing("  " + end.pop(0).text), BREAK_PARENT]
         for p in end:
@@ -300,10 +304,33 @@ class _Printer:
 
     def _Subscript(self, node):
         index = node.index
-        index_doc = self._Slice(index) if isinstance(index, n.Slice) else self.expr(index)
-        return [self.expr(node.value, _POSTFIX), self._bracketed(node, "[", "]", [(index, index_doc)], "never")]
+        if isinstance(index, n.TupleExpr) and not index.parenthesized:
+            # `x[:, 0]`, `x[0,]`: the items stand in the subscript's brackets;
+            # comments at the end of a slice go after its comma.
+            elements = [
+                (item, self._Slice(item, tail=False), self._slice_tail(item)) if isinstance(item, n.Slice)
+                else (item, self._index(item)) for item in index.items
+            ]
+            comma = "one" if len(elements) == 1 else "auto"
+        else:
+            elements, comma = [(index, self._index(index))], "never"
+        return [self.expr(node.value, _POSTFIX), self._bracketed(node, "[", "]", elements, comma)]
 
-    def _Slice(self, node):
+    def _index(self, node):
+        """One index of a subscript: a slice, `...`, or an expression."""
+        if isinstance(node, n.Slice):
+            return self._Slice(node)
+        if isinstance(node, n.EllipsisExpr):
+            return "..."
+        return self.expr(node)
+
+    def _slice_tail(self, node) -> list:
+        """The comments after a slice's last bound (or its last colon)."""
+        gap = sum(x is not None for x in (node.lower, node.upper, node.step))
+        return list(self.comments.of(node).gaps.get(gap, []))
+
+    def _Slice(self, node, tail: bool = True):
+        """A slice; with TAIL, followed by the comments after its last bound."""
         slots = (node.lower, node.upper, node.step)
         spaced = any(x is not None and not _simple(x) for x in slots)
         out: list = []
@@ -319,7 +346,7 @@ class _Printer:
                 out += [self._gap(node, gap, ""), self.expr(value)]
                 gap += 1
         # Comments after the last bound: the subscript's closing bracket goes below them.
-        return [*out, *self._trailing(self.comments.of(node).gaps.get(gap, []))]
+        return [*out, *self._trailing(self.comments.of(node).gaps.get(gap, []))] if tail else out
 
     def _Attribute(self, node):
         value = node.value

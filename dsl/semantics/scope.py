@@ -9,7 +9,7 @@ class or merge helper, a `keras.applications` model, or a builtin.
 
 from __future__ import annotations
 
-from ..records import record
+from ..records import field, record
 from typing import Optional
 
 from .. import catalog as kcat
@@ -19,6 +19,8 @@ from .layouts import layout_call
 
 # kd's builtins (section 5): Python's functions of these names, on constants.
 BUILTINS = ("range", "len", "str", "int", "float", "min", "max", "abs")
+# kd 1.1: `ops.NAME(...)` calls keras.ops.NAME; `ops` names nothing else.
+OPS_NAMESPACE = "ops"
 
 
 @record(frozen=True)
@@ -73,6 +75,20 @@ class BuiltinRef:
     name: str
 
 
+@record(frozen=True)
+class OpsRef:
+    """The namespace `ops` (kd 1.1): its attributes are keras.ops functions."""
+
+    name: str = OPS_NAMESPACE
+
+
+@record(frozen=True)
+class OpRef:
+    """`ops.NAME`, a function of keras.ops that kdsl has a rule for."""
+
+    name: str
+
+
 Ref = object
 
 
@@ -86,6 +102,8 @@ def resolve_global(file, name: str) -> Optional[Ref]:
 
 
 def _resolve(file, name: str) -> Optional[Ref]:
+    if name == OPS_NAMESPACE:
+        return OpsRef()  # reserved: a binding of this name is an error (KD214)
     found = file.definition(name)
     if found is not None:
         return DefRef(*found)
@@ -111,7 +129,7 @@ def global_names(file) -> list:
     cat = kcat.load()
     return [
         *file.visible, *file.from_names, "Input", *cat.layer_names(),
-        *cat.merge_helper_names(), *cat.application_names(), *BUILTINS,
+        *cat.merge_helper_names(), *cat.application_names(), *BUILTINS, OPS_NAMESPACE,
     ]
 
 
@@ -219,6 +237,7 @@ class BodyIndex:
     callees: set  # ids of Name nodes in call position
     namespaced: set  # ids of class names resolved in a Keras module (`kernel_initializer=HeNormal()`)
     calls: list  # every Call node
+    ops: list = field(default_factory=list)  # every `ops.NAME` Attribute node (kd 1.1)
 
 
 def _namespaced_values(node):
@@ -249,7 +268,7 @@ def index_of(file, definition) -> BodyIndex:
     stored = {id(name) for name in bindings(definition.body)}
     # The `layout` of a layout statement names the statement, not a value.
     stored |= {id(call.func) for call in map(layout_call, iter_statements(definition.body)) if call is not None}
-    loads, callees, namespaced, calls = [], set(), set(), []
+    loads, callees, namespaced, calls, ops = [], set(), set(), [], []
     for stmt in definition.body:
         for node in n.walk(stmt):
             kind = type(node)
@@ -259,9 +278,11 @@ def index_of(file, definition) -> BodyIndex:
             elif kind is n.Call:
                 calls.append(node)
                 callees.add(id(node.func))
+            elif kind is n.Attribute and type(node.value) is n.Name and node.value.id == OPS_NAMESPACE:
+                ops.append(node)
             if kind is n.Call or kind is n.CompileStmt:
                 for value in _namespaced_values(node):
                     _namespaced_classes(value, namespaced)
-    index = BodyIndex(loads, callees, namespaced, calls)
+    index = BodyIndex(loads, callees, namespaced, calls, ops)
     file.indexes[id(definition)] = index
     return index

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import sys
 
-from .. import codes
+from typing import Optional
+
+from .. import codes, ops_catalog
 from ..syntax import tree as n
-from ..diagnostics import Diagnostic, Related, suggest
+from ..diagnostics import Diagnostic, Related, SourceError, suggest
 from .layouts import check_layout_placement
 from .naming import input_statements, is_input_call
-from .scope import called_definitions, lost_statements, global_names, index_of, iter_statements, loads, resolve_global, scope_of
+from .scope import (
+    OPS_NAMESPACE, bindings, called_definitions, global_names, index_of, iter_statements, loads, lost_statements,
+    resolve_global, scope_of,
+)
 
 
 def _d(file, code, message, span, hint=None, related=()):
@@ -98,8 +103,6 @@ def check_names(file, definition) -> list:
 
 def check_unused(file, definition) -> list:
     """Warn about names bound and never read (`_` and names starting with it excepted)."""
-    from .scope import bindings
-
     read = loads(file, definition)
     out = []
     reported = set()
@@ -162,13 +165,66 @@ def check_from_lines(file) -> list:
     return out
 
 
+def check_reserved(file) -> list:
+    """`ops` is the namespace of keras.ops (kd 1.1): nothing may be bound to
+    that name, neither a definition, a `from` name, a parameter nor a local."""
+    out = []
+    what = f"`{OPS_NAMESPACE}` is reserved for the functions of keras.ops (`{OPS_NAMESPACE}.mean(x, axis=1)`)"
+    for item in file.module.items:
+        if isinstance(item, n.FromImport):
+            for imported in item.names:
+                if imported.bound == OPS_NAMESPACE:
+                    out.append(_d(file, codes.RESERVED_NAME, f"{what}; a `from` line cannot bind it", imported.span,
+                                  f"give it another name: `from {item.module} import {imported.name} as {imported.name}_`"))
+        elif isinstance(item, (n.ModelDef, n.BlockDef)):
+            if item.name == OPS_NAMESPACE:
+                out.append(_d(file, codes.RESERVED_NAME, f"{what}; a block or model cannot be named so", item.name_span))
+            names = [(p.name, p.span) for p in item.params or []]
+            names += [(b.id, b.span) for b in bindings(item.body)]
+            out += [_d(file, codes.RESERVED_NAME, f"{what}; it cannot be bound", span, "choose another name")
+                    for name, span in names if name == OPS_NAMESPACE]
+    return out
+
+
+def op_name_error(attr: str, span) -> Optional[SourceError]:
+    """Why `ops.ATTR` cannot be used (not a function of keras.ops, or one
+    kdsl has no rule for), or None."""
+    cat = ops_catalog.load()
+    info = cat.op(attr)
+    if info is None:
+        return SourceError(codes.UNKNOWN_OP, f"keras.ops has no function `{attr}`", span,
+                           suggest(attr, cat.ruled_names()) or "docs/ops.md lists the ops kd can check")
+    if not info.has_rule:
+        return SourceError(codes.NO_OP_RULE, f"no rule for ops.{attr}: {info.refusal}", span,
+                           "docs/ops.md lists the ops kd can check")
+    return None
+
+
+def check_ops(file, definition) -> list:
+    """Every `ops.NAME` of a definition names an op kdsl has a rule for,
+    whether or not the definition is ever evaluated (the generated code
+    holds every definition)."""
+    found = list(index_of(file, definition).ops)
+    for param in definition.params or []:
+        if param.default is not None:
+            found += [node for node in n.walk(param.default) if isinstance(node, n.Attribute)
+                      and isinstance(node.value, n.Name) and node.value.id == OPS_NAMESPACE]
+    out = []
+    for node in found:
+        err = op_name_error(node.attr, node.attr_span)
+        if err is not None:
+            out.append(_d(file, err.code, err.message, err.span, err.hint))
+    return out
+
+
 def check_file(file) -> list:
     """All static checks of one file's definitions."""
-    out = check_from_lines(file)
+    out = check_from_lines(file) + check_reserved(file)
     for definition in file.module.definitions:
         out += check_params(file, definition)
         out += check_placement(file, definition)
         out += check_names(file, definition)
+        out += check_ops(file, definition)
         if not lost_statements(file, definition):  # the lost statements may have read them
             out += check_unused(file, definition)
         if isinstance(definition, n.ModelDef) and not lost_statements(file, definition):

@@ -356,8 +356,16 @@ class TreeBuilder:
         value, _, index, _ = children
         return self._deep(n.Subscript(value, index, _cover(children)), value, index)
 
+    def index_tuple(self, children):
+        items = _not_tokens(children)
+        return self._deep_list(n.TupleExpr(items, _cover(children), parenthesized=False), items)
+
+    def ellipsis(self, children):
+        return n.EllipsisExpr(_span(children[0]))
+
     def slice(self, children):
-        lower, upper, step = (list(children) + [None, None, None])[:3]
+        # [lower] COLON [upper] [COLON [step]]: the colons give the span of `:`.
+        lower, _, upper, _, step = (list(children) + [None] * 5)[:5]
         return self._deep_list(n.Slice(lower, upper, step, _cover(children)), [lower, upper, step])
 
     def attribute(self, children):

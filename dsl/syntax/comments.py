@@ -95,7 +95,10 @@ _PARTS = {
     n.Keyword: lambda x: [x.value],
     n.Call: lambda x: [x.func, *x.args, *x.keywords],
     n.Slice: lambda x: [v for v in (x.lower, x.upper, x.step) if v is not None],
-    n.Subscript: lambda x: [x.value, x.index],
+    n.EllipsisExpr: lambda x: [],
+    # `x[:, 0]`: the items of a tuple index are the subscript's own elements
+    # (its brackets are the tuple's), so comments attach to them directly.
+    n.Subscript: lambda x: [x.value, *_index_items(x.index)],
     n.Attribute: lambda x: [x.value],
     n.Chain: lambda x: list(x.steps),
     n.Assign: lambda x: [*x.targets, *([x.annotation] if x.annotation is not None else []), x.value],
@@ -112,6 +115,13 @@ _PARTS = {
     n.BlockDef: lambda x: [*(x.params or []), x.body],
     n.FromImport: lambda x: list(x.names),
 }
+
+
+def _index_items(index) -> list:
+    """The items of a subscript's index: those of a tuple written with a comma, else the index."""
+    if isinstance(index, n.TupleExpr) and not index.parenthesized:
+        return list(index.items)
+    return [index]
 
 
 def parts(node) -> list:
@@ -407,11 +417,11 @@ class Attachments:
     def __iter__(self) -> Iterator[Attachment]:
         """Every comment's attachment, in source order."""
         found = []
-        for key, record in self._nodes.items():
+        for key, entry in self._nodes.items():
             node = self._keep[key]
             for where in ("before", "after", "end", "paren_before", "paren_after"):
-                found.extend(Attachment(p.comment, node, where) for p in getattr(record, where))
-            for gap, placed in record.gaps.items():
+                found.extend(Attachment(p.comment, node, where) for p in getattr(entry, where))
+            for gap, placed in entry.gaps.items():
                 found.extend(Attachment(p.comment, node, "gap", gap) for p in placed)
         return iter(sorted(found, key=lambda a: a.comment.span.start))
 

@@ -140,9 +140,20 @@ class Slice:
 
 
 @record(slots=True, eq=False)
+class EllipsisExpr:
+    """`...` in a subscript (`x[..., 0]`); it stands nowhere else."""
+
+    span: Span = NO_SPAN
+
+
+@record(slots=True, eq=False)
 class Subscript:
+    """`value[index]`.  INDEX is an expression, a Slice, an EllipsisExpr, or
+    (when written with a comma: `x[:, 0]`) a TupleExpr that is not
+    parenthesized and whose items may be any of these, as in Python's ast."""
+
     value: "Expr"
-    index: Union["Expr", Slice]
+    index: Union["Expr", Slice, EllipsisExpr]
     span: Span = NO_SPAN
 
 
@@ -164,7 +175,7 @@ class Chain:
 
 Expr = Union[
     Name, Constant, TupleExpr, ListExpr, DictExpr, UnaryOp, BinOp, BoolOp, Compare,
-    IfExp, Call, Subscript, Attribute, Chain,
+    IfExp, Call, Subscript, Attribute, Chain, Slice, EllipsisExpr,
 ]
 
 # ----------------------------------------------------------------- statements
@@ -325,7 +336,7 @@ _CHILD_FIELDS = {
     "DictEntry": ("key", "value"), "DictExpr": ("entries",), "UnaryOp": ("operand",),
     "BinOp": ("left", "right"), "BoolOp": ("values",), "Compare": ("left", "comparators"),
     "IfExp": ("body", "test", "orelse"), "Keyword": ("value",), "Call": ("func", "args", "keywords"),
-    "Slice": ("lower", "upper", "step"), "Subscript": ("value", "index"), "Attribute": ("value",),
+    "Slice": ("lower", "upper", "step"), "EllipsisExpr": (), "Subscript": ("value", "index"), "Attribute": ("value",),
     "Chain": ("steps",), "Assign": ("targets", "value", "annotation"), "SetTrainable": ("target", "value"),
     "Output": ("names", "value", "annotation"), "Return": ("values",), "For": ("targets", "iterable", "body"),
     "If": ("branches", "orelse"), "ExprStmt": ("value",), "CompileStmt": ("keywords", "args"),
@@ -364,6 +375,6 @@ def walk(node):
 
 _FIELDS_BY_TYPE.update({cls: _CHILD_FIELDS[cls.__name__] for cls in (
     Name, Constant, TupleExpr, ListExpr, DictEntry, DictExpr, UnaryOp, BinOp, BoolOp,
-    Compare, IfExp, Keyword, Call, Slice, Subscript, Attribute, Chain, Assign,
+    Compare, IfExp, Keyword, Call, Slice, EllipsisExpr, Subscript, Attribute, Chain, Assign,
     SetTrainable, Output, Return, For, If, ExprStmt, CompileStmt, Param, ModelDef, BlockDef,
 )})

@@ -202,8 +202,19 @@ class Writer:
     def _subscript(self, depth, weakest):
         self.expr(POSTFIX, depth)
         self.open("[", "[")
-        if self.flip():
+        # kd 1.1: several indexes separated by commas (`x[:, 0]`), `...` and None among them.
+        count = self.choice([1, 1, 1, 2, 3])
+        self._items(depth, count, lambda: self._index(depth), trailing=self.flip(0.15))
+        self.close("]")
+
+    def _index(self, depth):
+        form = self.choice(["expr", "slice", "slice", "ellipsis", "none"])
+        if form == "expr":
             self.expr(CHAIN, depth)
+        elif form == "ellipsis":
+            self.tok("...")
+        elif form == "none":
+            self.tok("None")
         else:
             parts = [self.flip() for _ in range(3)]
             if parts[0]:
@@ -215,9 +226,13 @@ class Writer:
                 self.tok(":")
                 if parts[2]:
                     self.expr(CHAIN, depth)
-        self.close("]")
 
     def _attribute(self, depth, weakest):
+        if self.flip(0.15):  # kd 1.1: a function of keras.ops, called or not
+            self.tok("ops")
+            self.tok(".")
+            self.tok(self.choice(["mean", "softmax", "arange"]))
+            return
         if self.flip(0.7):
             self.tok(self.choice(NAMES))
         else:
