@@ -220,3 +220,13 @@ async def test_document_symbols_and_formatting_equal_kdsl_fmt(client: LanguageCl
         text_document=_doc(uri), options=lsp.FormattingOptions(tab_size=4, insert_spaces=True)))
     assert len(edits) == 1 and edits[0].new_text == format_text(messy, "messy.kd")
     assert edits[0].new_text != messy
+
+
+async def test_hover_on_a_subscript_shows_what_it_selects(client: LanguageClient):
+    text = ("model t(maxlen=16) {\n    tokens = Input(shape=(maxlen,), dtype=\"int32\")\n"
+            "    x = Embedding(100, 8)(tokens)\n    output first = x[:, 0] -> Dense(2)\n}\n")
+    uri = await _open(client, client.root / "subscript.kd", text)
+    assert list(client.diagnostics[uri]) == []
+    for needle in ("[", "0"):
+        result = await client.text_document_hover_async(lsp.HoverParams(text_document=_doc(uri), position=_at(text, 4, needle)))
+        assert "tensor `(None, 8)` float32" in result.contents.value

@@ -78,15 +78,23 @@ class _FileIndex:
                     stack.append((child, node))
 
     def innermost(self, offset: int) -> tuple:
-        """The smallest node whose span holds OFFSET (a name's end counts, so
-        the cursor just after a word still finds it), and its parent."""
-        best = (None, None)
-        best_size = None
+        """The smallest node whose span holds OFFSET, and its parent.  A name
+        that ends at OFFSET wins only over a whole statement or definition
+        (the cursor just after the last word of a line finds the word; on the
+        `[` right after a name, the subscript)."""
+        best, best_size, touch, touch_size = (None, None), None, (None, None), None
         for start, end, node, parent in self.entries:
-            if start <= offset <= end and end > start:
-                size = end - start
+            if end <= start or not start <= offset <= end:
+                continue
+            size = end - start
+            if offset < end:
                 if best_size is None or size < best_size or (size == best_size and isinstance(node, n.Name)):
                     best, best_size = (node, parent), size
+            elif touch_size is None or size < touch_size or (size == touch_size and isinstance(node, n.Name)):
+                touch, touch_size = (node, parent), size
+        if best[0] is None or (touch[0] is not None and isinstance(touch[0], n.Name) and not isinstance(best[0], n.Name)
+                               and best_size > touch_size and _statement_like(best[0])):
+            return touch
         return best
 
     def parent_of(self, target) -> object:
@@ -159,6 +167,7 @@ class Analysis:
             return None
         index = self._index(file)
         node, parent = index.innermost(self.offset(file, position))
+        node, parent = _subscript_of_index(index, node, parent)
         while node is not None:
             if isinstance(parent, n.Call) and parent.func is node:
                 node, parent = parent, index.parent_of(parent)  # the class name: show what the call made
@@ -219,6 +228,23 @@ class Analysis:
         if attached is None:
             attached = self._comments[id(file)] = attach_comments(file.module)
         return attached.of(node)
+
+
+def _statement_like(node) -> bool:
+    """A node a word at its edge should win over (a whole statement or definition)."""
+    return isinstance(node, (n.Assign, n.Output, n.Return, n.ExprStmt, n.For, n.If, n.ModelDef, n.BlockDef, n.Chain))
+
+
+def _subscript_of_index(index: "_FileIndex", node, parent) -> tuple:
+    """On the index of a subscript (the `:, 0` of `x[:, 0]`), the subscript
+    itself: what it selects is what a hover wants, not the slice objects."""
+    chain = [(node, parent)]
+    while parent is not None and not isinstance(parent, (n.Subscript, n.Call)) and len(chain) < 4:
+        node, parent = parent, index.parent_of(parent)
+        chain.append((node, parent))
+    if isinstance(parent, n.Subscript) and node is parent.index:
+        return parent, index.parent_of(parent)
+    return chain[0]
 
 
 def _holds(span: Span, offset: int) -> bool:
