@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .fmt.command import add_arguments as add_fmt_arguments
 
     add_fmt_arguments(commands.add_parser("fmt", help="rewrite kd sources in the canonical layout"))
+
+    from .importer.command import add_arguments as add_import_arguments
+
+    add_import_arguments(commands.add_parser("import", help="kd source for an existing Keras model"))
     return parser
 
 
@@ -349,6 +353,15 @@ def cmd_fmt(args) -> int:
 
 
 COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt}
+
+
+def cmd_import(args) -> int:
+    from .importer.command import run
+
+    return run(args)
+
+
+COMMANDS["import"] = cmd_import
 
 
 def main(argv: Optional[list] = None) -> int:

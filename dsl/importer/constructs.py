@@ -131,7 +131,7 @@ def is_default(cls: str, key: str, value, default, config: dict) -> bool:
     """Whether VALUE is what Keras makes of the parameter's DEFAULT."""
     if isinstance(default, kcat.Opaque):
         return False
-    if plain(value) == plain(default):
+    if plain(value) == plain(default) or plain(short_form(cls, key, value)) == plain(short_form(cls, key, default)):
         return True
     if value == "linear" and default is None and key.endswith("activation"):
         return True

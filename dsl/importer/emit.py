@@ -11,6 +11,7 @@ main path keeps the name `x`.
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
@@ -297,11 +298,20 @@ def _target(body: Body, group: list, gi: int, env: dict, readers: dict, pinned: 
     if isinstance(name, str) and name not in pinned and readers.get(sources[0], -1) <= gi and not any(
             v == name and readers.get(r, -1) > gi for r, v in env.items()):
         return name
+    if name in pinned and len(body.entry) > 1:  # one branch per input: named after it
+        return body.namer.fresh(f"{name}_{_snake(group[-1])}")
     main = _main_name(body, env, readers, gi) if "x" not in pinned else None
     if main is not None:
         return main
     hint = group[-1].keras_name if not body.is_block and group[-1].keras_name else "branch"
     return body.namer.fresh(hint)
+
+
+def _snake(step: Step) -> str:
+    """What a step makes, in a variable's name: `lstm`, `conv2d`."""
+    what = step.source.callee if step.source is not None and step.form != "apply" else step.callee
+    what = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", what)
+    return re.sub("([a-z0-9])([A-Z])", r"\1_\2", what).lower()
 
 
 def _tensor(env: dict, ref) -> Any:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..syntax import tree as n
+from .applications import application_construct
 from .constructs import Construct, construct
 from .emit import Body, Namer, identifier, literal, write_body
 from .graph import Graph
@@ -74,7 +75,10 @@ class _Builder:
         self.taken.add(kd_name)
         constructs, model_names = {}, {}
         for layer in graph.layers.values():
-            if layer.is_model:
+            application = application_construct(layer) if layer.is_model else None
+            if application is not None:
+                constructs[layer.name] = application
+            elif layer.is_model:
                 model_names[layer.name] = self.unique(layer.name)
                 self.model(layer.sub, model_names[layer.name], frozen=not layer.sub.trainable)
                 constructs[layer.name] = Construct("model", model_names[layer.name], name=layer.name,
