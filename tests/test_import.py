@@ -34,9 +34,19 @@ def _table(model) -> list:
     return [replace(r, cls="Functional") if r.cls == "Sequential" else r for r in keras_table(model)]
 
 
-def _configs(model) -> dict:
-    return {layer.name: layer.get_config() for layer in model.layers
-            if not isinstance(layer, keras.Sequential)}
+def _configs(model, prefix: str = "") -> dict:
+    """Each layer's config by its path; a nested model's layers one by one
+    (a nested Sequential's own config is not a functional one's)."""
+    out = {}
+    for layer in model.layers:
+        if prefix and isinstance(layer, keras.layers.InputLayer):
+            continue  # a Sequential lists none
+        if isinstance(layer, keras.Model):
+            out.update(_configs(layer, f"{prefix}{layer.name}/"))
+            out[prefix + layer.name] = (layer.name, layer.trainable)
+        else:
+            out[prefix + layer.name] = layer.get_config()
+    return out
 
 
 def round_trip(original, folder: Path, flat: bool = False, stem: str = "imported"):

@@ -345,7 +345,9 @@ def _applied(step: Step, env: dict) -> Any:
         call.args = [_argument(env, t) for t in tensors] + call.args
         return call
     if step.form == "block":
-        return step.ctor_call(_argument(env, step.inputs[0]))
+        call = step.ctor_call()
+        call.args = [_argument(env, t) for t in step.inputs] + call.args
+        return call
     args = [_argument(env, v) for v in step.inputs]
     keywords = [n.Keyword(k, _argument(env, v)) for k, v in step.call_kwargs.items()]
     func = n.Name(step.callee) if step.form == "apply" else step.ctor_call()

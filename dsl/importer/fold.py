@@ -35,6 +35,7 @@ from .graph import is_ref
 MIN_UNIT_STEPS = 2  # a block of one layer would say nothing a layer does not
 MIN_LOOP = 3  # two calls read better than a loop
 _LOOKAHEAD = 3  # segments around a merge whose stems may justify it
+_LONG = 30  # steps without a cut after which cells are looked for
 _MISSING = object()
 
 
@@ -44,6 +45,11 @@ class Unit:
     head: Optional[tuple]  # the tensor it reads (None: more than one)
     out: Optional[tuple]  # the tensor it gives
     stem: Optional[str] = None
+    heads: list = field(default_factory=list)  # all it reads, newest first (a cell reads two)
+
+    def __post_init__(self):
+        if not self.heads and self.head is not None:
+            self.heads = [self.head]
 
 
 def fold_steps(steps: list, graph, builder, namer: Namer) -> tuple:
@@ -84,21 +90,50 @@ def _segments(steps: list, entry: list, results: set) -> list:
             last_read[ref] = i
     for ref in results:
         last_read[ref] = len(steps)
+    made = {ref: -1 for ref in entry}
     live = {ref for ref in entry if ref in last_read}
-    head = next(iter(live)) if len(live) == 1 else None
-    segments, start = [], 0
+    lives = []
     for i, step in enumerate(steps):
         for ref in step.tensor_inputs():
             if last_read.get(ref) == i:
                 live.discard(ref)
-        live.update(ref for ref in step.outputs if last_read.get(ref, -1) > i)
-        if len(live) == 1:
-            (cut,) = live
-            segments.append(Unit(steps[start:i + 1], head, cut))
-            start, head = i + 1, cut
+        for ref in step.outputs:
+            made[ref] = i
+            if last_read.get(ref, -1) > i:
+                live.add(ref)
+        lives.append(frozenset(live))
+    start_live = frozenset(ref for ref in entry if ref in last_read)
+    segments, start = [], 0
+    for i, step in enumerate(steps):
+        if len(lives[i]) == 1:
+            segments += _cells(steps, start, i, start_live, lives, made)
+            start, start_live = i + 1, lives[i]
     if start < len(steps):
         segments.append(Unit(steps[start:], None, None))
     return segments
+
+
+def _cells(steps: list, start: int, end: int, live: frozenset, lives: list, made: dict) -> list:
+    """The steps START..END (between two cuts) as segments: one, or, when
+    it is long, cells between the merges that leave two tensors to read
+    (a NASNet cell reads the last two cells' outputs)."""
+    cuts = [i for i in range(start, end) if len(lives[i]) == 2 and _merges(steps[i])] if end - start > _LONG else []
+    out, first = [], start
+    for cut in cuts + [end]:
+        heads = sorted(live, key=lambda r: (-made[r], r))
+        result = [r for r in lives[cut] if r not in live]
+        passing = [r for r in lives[cut] if r in live]
+        if len(result) == 1 and len(lives[cut]) - len(passing) == 1:
+            unit = Unit(steps[first:cut + 1], heads[0] if len(heads) == 1 else None, result[0], heads=heads)
+        else:
+            unit = Unit(steps[first:cut + 1], None, None)
+        out.append(unit)
+        first, live = cut + 1, lives[cut]
+    return out
+
+
+def _merges(step: Step) -> bool:
+    return len(step.tensor_inputs()) > 1
 
 
 def _explicit_names(steps: list) -> list:
@@ -187,9 +222,9 @@ def _wire(value, local: dict):
 
 def _unit_key(unit: Unit, results: set) -> Optional[tuple]:
     """The structure of UNIT, or None when it cannot be a block."""
-    if unit.head is None or unit.out is None or len(unit.steps) < MIN_UNIT_STEPS:
+    if not unit.heads or unit.out is None or len(unit.steps) < MIN_UNIT_STEPS:
         return None
-    local = {unit.head: ("in",)}
+    local = {head: ("in", k) for k, head in enumerate(unit.heads)}
     parts: list = []
     for pos, step in enumerate(unit.steps):
         if step.form not in ("make", "helper", "arith") or step.source is None:
@@ -309,7 +344,8 @@ def _make_block(members: list, builder) -> Optional[tuple]:
     """(definition, doc lines, a block step per member), or None."""
     template = members[0]
     namer = Namer(builder.taken)
-    namer.take("x")
+    for tensor in ("x", "p", "p2", "p3"):
+        namer.take(tensor)
     params = _Params(namer)
     built: list = []
     name_exprs = _name_expressions(members, params)
@@ -348,10 +384,11 @@ def _make_block(members: list, builder) -> Optional[tuple]:
     ordered = ([e for e in params.entries if e.default is _MISSING and not e.is_name]
                + [e for e in params.entries if e.is_name]
                + [e for e in params.entries if e.default is not _MISSING])
-    body = Body(built, {template.head: "x"}, [template.out], Namer(builder.taken | {e.name for e in ordered} | {"x"}),
-                is_block=True)
+    tensors = ["x"] + [f"p{k}" if k > 1 else "p" for k in range(1, len(template.heads))]
+    body = Body(built, dict(zip(template.heads, tensors)), [template.out],
+                Namer(builder.taken | {e.name for e in ordered} | set(tensors)), is_block=True)
     stmts = write_body(body)
-    definition = n.BlockDef(name, [n.Param("x")] + [
+    definition = n.BlockDef(name, [n.Param(t) for t in tensors] + [
         n.Param(e.name, None if e.default is _MISSING else literal(e.default)) for e in ordered], n.Body(stmts))
     uses = [_use(name, members[i], i, ordered) for i in range(len(members))]
     return definition, _doc(members, params), uses
@@ -401,9 +438,51 @@ def _name_expressions(members: list, params: _Params) -> dict:
         for pos, suffix in zip(positions, suffixes[0]):
             out[pos] = base if not suffix else n.BinOp("+", base, n.Constant(suffix))
         return out
+    infix = _infix(per_unit)
+    if infix is not None:
+        templates, ids = infix
+        if all(i.isdigit() and str(int(i)) == i for i in ids):
+            base = n.Call(n.Name("str"), [params.add("block_id", [int(i) for i in ids])], [])
+        else:
+            base = params.add("name", ids, is_name=True)
+        for pos, (before, after) in zip(positions, templates):
+            value = base if not before else n.BinOp("+", n.Constant(before), base)
+            out[pos] = value if not after else n.BinOp("+", value, n.Constant(after))
+        return out
     for i, pos in enumerate(positions):
         out[pos] = params.add("name", [names[i] for names in per_unit], is_name=True)
     return out
+
+
+def _infix(per_unit: list) -> Optional[tuple]:
+    """([(before, after)] per position, [id] per call) when every name is
+    `before + id + after` with one id per call: `normal_conv_1_0`,
+    `normal_add_1_0` ... of the cell whose id is 0."""
+    templates, ids = [], None
+    for names in zip(*per_unit):
+        before = _common_prefix(list(names))
+        after = _common_prefix([nm[len(before):][::-1] for nm in names])[::-1]
+        while before and before[-1].isdigit():  # never cut a number in two
+            before = before[:-1]
+        while after and after[0].isdigit():
+            after = after[1:]
+        middles = [nm[len(before):len(nm) - len(after)] for nm in names]
+        if ids is None:
+            ids = middles
+        if middles != ids or not all(middles):
+            return None
+        templates.append((before, after))
+    if ids is None or len(set(ids)) != len(ids):
+        return None
+    return templates, ids
+
+
+def _common_prefix(names: list) -> str:
+    prefix = names[0]
+    for name in names[1:]:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
 
 
 def _choose_defaults(params: _Params) -> None:
@@ -431,7 +510,7 @@ def _use(name: str, unit: Unit, index: int, ordered: list) -> Step:
             args.append(literal(value))
         elif ident(value) != ident(entry.default):
             kwargs.append((entry.name, literal(value)))
-    return Step("block", name, args, kwargs, inputs=[unit.head], outputs=[unit.out], values=values,
+    return Step("block", name, args, kwargs, inputs=list(unit.heads), outputs=[unit.out], values=values,
                 source=_BlockSource(ordered))
 
 
@@ -445,6 +524,9 @@ def _block_name(members: list, params: _Params, builder) -> str:
     conv2_block1, conv3_block1, ...), else `unit`."""
     names = [e.values for e in params.entries if e.is_name]
     stems = names[0] if names else [u.stem for u in members if u.stem]
+    if any(e.name.startswith("block_id") for e in params.entries):  # names around an id: after the result's
+        last = members[0].steps[-1].keras_name or ""
+        stems = [last.split("_")[0]] if not last[:1].isdigit() else []
     base = ""
     if stems and all(isinstance(s, str) for s in stems):
         base = re.sub(r"_+", "_", re.sub(r"\d+", "", stem(list(stems)) or stems[0])).strip("_")
