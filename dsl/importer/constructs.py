@@ -17,7 +17,7 @@ from .. import catalog as kcat
 from ..namespaces import namespace_of
 from .graph import Layer
 from .problems import ImportProblem
-from .values import KdList, Obj, from_json, plain
+from .values import Obj, from_json, plain
 
 # Keras's own keys that every layer's config holds; dealt with apart.
 _BASE_KEYS = ("name", "trainable", "dtype")
@@ -159,7 +159,7 @@ def _object(key: str, value, layer: str):
         if family is not None and family in ("initializers", "regularizers", "constraints"):
             return _registry_object(family, value, key, layer)
         if str(value.get("module", "")).startswith("keras.layers") or kcat.load().layer(value["class_name"]):
-            inner = construct(_layer_of(value), nested=True)
+            inner = construct(_layer_of(value))
             return Obj(inner.callee, tuple(inner.args), tuple(inner.kwargs) + _name_kwarg(inner))
     return from_json(value, key, layer, lists=False)
 
@@ -197,7 +197,7 @@ def _registry_object(family: str, value: dict, key: str, layer: str) -> Obj:
 # ----------------------------------------------------------- constructing
 
 
-def construct(layer: Layer, nested: bool = False) -> Construct:
+def construct(layer: Layer) -> Construct:
     """How kd makes LAYER (not a nested model: see `model_construct`)."""
     if layer.is_input:
         return _input(layer)
@@ -308,8 +308,4 @@ def _custom(layer: Layer) -> Construct:
     return _common(layer, out)
 
 
-def name_is_identifier(name: str) -> bool:
-    return name.isidentifier() and name.isascii()
-
-
-__all__ = ["ARITHMETIC", "Construct", "KdList", "auto_prefix", "construct", "looks_automatic"]
+__all__ = ["ARITHMETIC", "Construct", "auto_prefix", "construct", "is_default", "looks_automatic", "short_form"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from .. import catalog as kcat
 from ..compiler import check_text
 from ..diagnostics import render
-from .problems import ImportProblem
 
 
 @dataclass
@@ -24,10 +23,6 @@ class Findings:
 
     rename: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not self.rename and not self.problems
 
 
 def check_import(text: str, models: list, filename: str) -> Findings:
