@@ -90,6 +90,7 @@ class _Builder:
                 if made.from_import:
                     self._import(*made.from_import)
                 constructs[layer.name] = made
+        _check_outputs(graph, constructs)
         explicit = self.options.explicit.get(kd_name, set())
         automatic = {name for name, c in constructs.items() if c.auto and name not in explicit}
         order = emission_order(graph, automatic)
@@ -133,3 +134,27 @@ class _Builder:
 
     def imports(self) -> list:
         return [n.FromImport(module, [n.ImportedName(c) for c in names]) for module, names in self.from_lines.items()]
+
+
+def _check_outputs(graph: Graph, constructs: dict) -> None:
+    """kd names an output after the layer made where it is bound; an output
+    that no such layer makes would need a layer Keras's model does not have."""
+    seen = set()
+    for ref in graph.outputs:
+        call = graph.call(ref)
+        layer = call.layer
+        why = None
+        if layer.is_input:
+            why = "it is an input of the model"
+        elif layer.shared:
+            why = f"it is made by a layer called {len(layer.calls)} times"
+        elif call.n_outputs > 1:
+            why = "its layer gives several tensors"
+        elif constructs[layer.name].kind == "arith":
+            why = "it is made by an operator, which kd cannot name"
+        elif layer.name in seen:
+            why = "another output is the same tensor"
+        seen.add(layer.name)
+        if why:
+            raise ImportProblem(f"the model's output is this layer's, and {why}; kd names each output after a layer "
+                                "made for it (wrap it in an Identity layer and save the model again)", layer.name)
