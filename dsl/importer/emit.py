@@ -294,22 +294,24 @@ def _target(body: Body, group: list, gi: int, env: dict, readers: dict, pinned: 
     if wanted is not None:
         return body.namer.take(wanted) if body.namer.free(wanted) else body.namer.fresh(wanted)
     sources = group[0].tensor_inputs()
+    reusable = [env[r] for r in sources if isinstance(env.get(r), str) and env[r] not in pinned
+                and readers.get(r, -1) <= gi and not any(v == env[r] and readers.get(q, -1) > gi for q, v in env.items())]
+    if reusable:
+        return "x" if "x" in reusable else reusable[0]  # the main path keeps its name
     name = env.get(sources[0]) if sources else None
-    if isinstance(name, str) and name not in pinned and readers.get(sources[0], -1) <= gi and not any(
-            v == name and readers.get(r, -1) > gi for r, v in env.items()):
-        return name
     if name in pinned and len(body.entry) > 1:  # one branch per input: named after it
         return body.namer.fresh(f"{name}_{_snake(group[-1])}")
     main = _main_name(body, env, readers, gi) if "x" not in pinned else None
     if main is not None:
         return main
-    hint = group[-1].keras_name if not body.is_block and group[-1].keras_name else "branch"
-    return body.namer.fresh(hint)
+    last = group[-1]
+    named = last.keras_name and last.name_kw is not None and last.form in ("make", "helper")
+    return body.namer.fresh(last.keras_name if named and not body.is_block else "branch")
 
 
 def _snake(step: Step) -> str:
     """What a step makes, in a variable's name: `lstm`, `conv2d`."""
-    what = step.source.callee if step.source is not None and step.form != "apply" else step.callee
+    what = step.source.callee if step.source is not None else step.callee
     what = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", what)
     return re.sub("([a-z0-9])([A-Z])", r"\1_\2", what).lower()
 

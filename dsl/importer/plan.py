@@ -36,7 +36,8 @@ def plan_steps(graph: Graph, order: list, constructs: dict, model_names: dict, e
         if call.layer.shared or (construct.kind in ("model", "application") and not construct.trainable):
             variable = instances.get(call.layer.name)
             if variable is None:
-                variable = instances[call.layer.name] = namer.fresh(call.layer.name)
+                hint = call.layer.name if namer.free(call.layer.name) else f"shared_{call.layer.name}"
+                variable = instances[call.layer.name] = namer.fresh(hint)
                 planned.bound[id(step)] = [n.Assign([n.Name(variable)], step.ctor_call())]
                 if construct.kind in ("model", "application") and not construct.trainable:
                     planned.bound[id(step)].append(n.SetTrainable(n.Name(variable), n.Constant(False)))
