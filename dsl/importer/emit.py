@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from .. import catalog as kcat
 from ..syntax import tree as n
-from .graph import is_ref
+from .graph import collect_refs, is_ref
 from .values import KdDict, KdList, Obj
 
 KD_KEYWORDS = frozenset(
@@ -132,10 +132,7 @@ class Step:
         return n.Call(n.Name(self.callee), args, keywords)
 
     def tensor_inputs(self) -> list:
-        found: list = []
-        _refs(self.inputs, found)
-        _refs(list(self.call_kwargs.values()), found)
-        return found
+        return collect_refs([self.inputs, list(self.call_kwargs.values())])
 
     @property
     def chainable(self) -> bool:
@@ -145,18 +142,6 @@ class Step:
             return len(self.inputs) == 1 and is_ref(self.inputs[0])
         return self.form in ("make", "apply") and len(self.inputs) == 1 and is_ref(self.inputs[0]) \
             and not self.call_kwargs
-
-
-def _refs(value, found: list) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if is_ref(item):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
 
 
 # ---------------------------------------------------------------- bodies

@@ -31,6 +31,7 @@ from ..syntax import tree as n
 from .constructs import is_default, short_form
 from .emit import KD_KEYWORDS, Body, Namer, Step, identifier, literal, write_body
 from .graph import is_ref
+from .writer import expr
 
 MIN_UNIT_STEPS = 2  # a block of one layer would say nothing a layer does not
 MIN_LOOP = 3  # two calls read better than a loop
@@ -367,7 +368,7 @@ def _make_block(members: list, builder) -> Optional[tuple]:
                     if not everywhere:
                         continue
                 else:
-                    value = params.add(_hint(key), values)
+                    value = params.add(key, values)
                 if positional:
                     copy_.ctor_args.append(value)
                 else:
@@ -394,21 +395,12 @@ def _make_block(members: list, builder) -> Optional[tuple]:
     return definition, _doc(members, params), uses
 
 
-def _hint(key: str) -> str:
-    return {"kernel_size": "kernel_size", "pool_size": "pool_size"}.get(key, key)
-
-
 def _annotation(shapes: list, params: _Params):
-    texts = {_expr_key(s) for s in shapes}
-    if len(texts) == 1:
+    """The annotation of a custom layer's result: as written when every call
+    gives one shape, else a parameter."""
+    if len({expr(s) for s in shapes}) == 1:
         return shapes[0]
     return params.add("shape", [_constant_of(s) for s in shapes])
-
-
-def _expr_key(node) -> str:
-    from .writer import expr
-
-    return expr(node)
 
 
 def _constant_of(node):

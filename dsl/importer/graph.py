@@ -30,19 +30,12 @@ class Call:
     n_outputs: int = 1
     shapes: dict = field(default_factory=dict)  # output index -> shape (batch first), where recorded
 
-    @property
-    def ref(self) -> tuple:
-        return (self.layer.name, self.index)
-
     def output(self, index: int = 0) -> TensorRef:
         return ref(self.layer.name, self.index, index)
 
     def input_refs(self) -> list:
         """Every tensor the call reads, in argument order."""
-        found: list = []
-        _collect(self.args, found)
-        _collect(list(self.kwargs.values()), found)
-        return found
+        return collect_refs([self.args, list(self.kwargs.values())])
 
 
 @dataclass(eq=False)
@@ -100,16 +93,19 @@ class Graph:
         return self.call(ref).shapes.get(ref[2])
 
 
-def _collect(value, found: list) -> None:
+def collect_refs(value) -> list:
+    """The tensor references inside VALUE (lists, tuples, dicts), in order."""
+    found: list = []
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str) and _is_ref(item):
+        if _is_ref(item):
             found.append(item)
         elif isinstance(item, (list, tuple)):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
+    return found
 
 
 class _Ref(tuple):

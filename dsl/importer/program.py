@@ -44,9 +44,12 @@ def build_program(graph: Graph, model_name: Optional[str], options: Options, fol
     """The kd program for GRAPH.  FOLD, when given, turns a model's flat
     steps into blocks and loops (`fold(steps, graph, builder, namer) -> (steps, blocks, docs)`)."""
     builder = _Builder(options, fold)
+    if model_name is not None and not Namer().free(model_name):
+        raise ImportProblem(f"the model's name must be an identifier that names nothing else in kd (a keyword, "
+                            f"a Keras layer or application); received {model_name!r}")
     top = model_name or identifier(graph.name, "model")
-    if not top.isidentifier():
-        raise ImportProblem(f"--model-name must be an identifier; received {top!r}")
+    if not Namer().free(top):
+        top = f"{top}_model"  # `MobileNetV3Small` is also the application's name
     builder.model(graph, top, frozen=False)
     items = builder.imports() + builder.blocks + builder.defs
     return Program(n.Module(items), builder.plans, builder.docs)
