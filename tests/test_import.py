@@ -200,6 +200,15 @@ def test_unreadable_files_are_problems(tmp_path):
             import_source(str(tmp_path / name) if name != "what?" else name)
 
 
+def test_application_names_are_sources():
+    keras.backend.clear_session(free_memory=False)
+    imported = import_source("keras.applications.MobileNetV3Small")
+    assert imported.model == "MobileNetV3Small_model"  # the application's own name stays the application's
+    assert check_text(imported.text, "m.kd").ok
+    with pytest.raises(ImportProblem, match="has no model `Nothing`"):
+        import_source("keras.applications.Nothing")
+
+
 def test_config_files_are_read_without_keras(tmp_path):
     """A .keras file and a to_json() file are data: kdsl reads them without
     importing Keras."""
@@ -243,3 +252,51 @@ def test_command_prints_a_function_source_and_reports_problems(tmp_path):
     assert done.stdout.startswith("# Imported by `kdsl import` from import_models:small.")
     missing = _kdsl("import", "missing.keras", cwd=tmp_path)
     assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+# ------------------------------------------------------------ folding's rules, one by one
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["conv2_block1_1_conv", "conv2_block1_2_conv", "conv2_block1_out"], "conv2_block1"),
+    (["mixed9_0", "mixed9"], "mixed9"),
+    (["mixed9_1", "mixed10"], ""),
+    (["block2a_expand_conv", "block2a_dwconv"], "block2a"),
+])
+def test_stems_end_where_a_part_of_each_name_ends(names, expected):
+    from dsl.importer.fold import stem
+
+    assert stem(names) == expected
+
+
+@pytest.mark.parametrize("a, b, merged", [
+    ("block1", "block1_conv1", "block1"),
+    ("block2a_expand", "block2a_dwconv", "block2a"),  # `block2a` names a layer nearby
+    ("conv2_block1", "conv2_block2", None),  # `conv2` names none
+    ("expanded_conv", "expanded_conv_1", None),  # siblings: only a number added
+])
+def test_neighbouring_parts_merge_on_a_real_stem(a, b, merged):
+    from dsl.importer.fold import _merged_stem
+
+    assert _merged_stem(a, b, {"block2a", "block1", "expanded_conv", "conv2_block1"}) == merged
+
+
+@pytest.mark.parametrize("values, found", [
+    (["conv4_block2", "conv4_block3", "conv4_block4"], ("conv4_block", 2, "")),
+    ([5, 6, 7], (None, 5, None)),
+    (["block2b", "block2c", "block2d"], None),
+    ([64, 128, 256], None),
+])
+def test_loops_count_up_by_one(values, found):
+    from dsl.importer.fold import _progression
+
+    assert _progression(values) == found
+
+
+def test_names_around_an_id():
+    from dsl.importer.fold import _infix
+
+    per_call = [["normal_conv_1_0", "normal_add_1_0"], ["normal_conv_1_1", "normal_add_1_1"],
+                ["normal_conv_1_12", "normal_add_1_12"]]
+    assert _infix(per_call) == ([("normal_conv_1_", ""), ("normal_add_1_", "")], ["0", "1", "12"])
+    assert _infix([["a_x", "b_x"], ["a_y", "c_y"]]) is None

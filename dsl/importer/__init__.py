@@ -45,7 +45,7 @@ def import_source(source: str, model_name: Optional[str] = None, flat: bool = Fa
 
 def import_model(model, model_name: Optional[str] = None, flat: bool = False) -> Imported:
     """Import a built Keras model (its `to_json()`)."""
-    return import_serialized(serialized_model(model), model_name, flat, label=model.name)
+    return import_serialized(serialized_model(model), model_name, flat, label=f"the Keras model `{model.name}`")
 
 
 def import_serialized(serialized: dict, model_name: Optional[str] = None, flat: bool = False,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +106,8 @@ def _application(name: str, source: str) -> Loaded:
 
 def _function(source: str) -> Loaded:
     module_name, function_name = source.split(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` would: the module may sit in the current folder
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
