@@ -23,6 +23,7 @@ from keras_compare import compile_and_build, keras_table, keras_totals, load_mod
 from support import keras_layers  # noqa: E402
 
 from dsl.compiler import check_text, compile_text  # noqa: E402
+from dsl.fmt import format_text  # noqa: E402
 from dsl.importer import ImportProblem, import_model, import_serialized, import_source  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def round_trip(original, folder: Path, flat: bool = False, stem: str = "imported
     assert keras_totals(built) == keras_totals(original)
     assert list(built.output_names) == list(original.output_names)
     assert _configs(built) == _configs(original)
+    assert format_text(imported.text, "imported.kd") == imported.text  # in kdsl fmt's layout
     return imported.text, built
 
 
@@ -198,6 +200,19 @@ def test_unreadable_files_are_problems(tmp_path):
                           ("absent.keras", "no such file"), ("what?", "neither a .keras")]:
         with pytest.raises(ImportProblem, match=message):
             import_source(str(tmp_path / name) if name != "what?" else name)
+
+
+def test_names_that_are_no_kd_identifiers_are_written_out(tmp_path):
+    """Keras names that kd cannot bind (not ASCII, not identifiers, kd
+    keywords, Keras names) come back as `name=`; the model is the same."""
+    keras.backend.clear_session(free_memory=False)
+    layers = keras.layers
+    first = keras.Input((4,), name="données")
+    second = keras.Input((4,), name="x")
+    merged = layers.concatenate([layers.Dense(3, name="my-layer")(first), second], name="add")
+    outputs = [layers.Dense(2, name="output")(merged), layers.Dense(1, name="Dense")(merged)]
+    text, _ = round_trip(keras.Model([first, second], outputs, name="model"), tmp_path, stem="odd_names")
+    assert 'name="données"' in text and 'name="my-layer"' in text and 'name="output"' in text
 
 
 def test_application_names_are_sources():

@@ -50,7 +50,7 @@ class Namer:
         self.used: set = set()
 
     def free(self, name: str) -> bool:
-        return name.isidentifier() and name not in self.reserved and name not in self.used \
+        return name.isascii() and name.isidentifier() and name not in self.reserved and name not in self.used \
             and not keyword.iskeyword(name) and name not in KD_KEYWORDS
 
     def take(self, name: str) -> str:

@@ -85,6 +85,8 @@ def _parse(data: bytes, where: str) -> dict:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ImportProblem(f"{where} is not JSON: {exc}") from None
+    except RecursionError:
+        raise ImportProblem(f"{where} is nested too deeply to be a saved model") from None
     if not isinstance(value, dict):
         raise ImportProblem(f"{where} holds no saved model")
     return value
