@@ -58,7 +58,7 @@ class Namer:
         return name
 
     def fresh(self, hint: str) -> str:
-        base = identifier(hint)
+        base = identifier(hint).lower()
         if self.free(base):
             return self.take(base)
         i = 1
@@ -281,8 +281,10 @@ def _target(body: Body, group: list, gi: int, env: dict, readers: dict, pinned: 
     sources = group[0].tensor_inputs()
     reusable = [env[r] for r in sources if isinstance(env.get(r), str) and env[r] not in pinned
                 and readers.get(r, -1) <= gi and not any(v == env[r] and readers.get(q, -1) > gi for q, v in env.items())]
-    if reusable:
-        return "x" if "x" in reusable else reusable[0]  # the main path keeps its name
+    if "x" in reusable:
+        return "x"  # the main path keeps its name
+    if reusable and (len(sources) == 1 or "x" not in pinned and _main_name(body, env, readers, gi) is None):
+        return reusable[0]
     name = env.get(sources[0]) if sources else None
     if name in pinned and len(body.entry) > 1:  # one branch per input: named after it
         return body.namer.fresh(f"{name}_{_snake(group[-1])}")
