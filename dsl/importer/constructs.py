@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Optional
 
 from .. import catalog as kcat
+from ..check.auto_names import snake_case
 from ..namespaces import namespace_of
 from .graph import Layer
 from .problems import ImportProblem
@@ -63,16 +63,9 @@ class Construct:
         return (self.kind, self.callee, tuple(self.args), tuple(self.kwargs), self.trainable)
 
 
-@lru_cache(maxsize=None)
-def _snake(name: str) -> str:
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def looks_automatic(name: str, cls: str) -> bool:
     """Whether NAME is one Keras would give an unnamed CLS (`conv2d_3`)."""
-    prefix = _snake(cls)
+    prefix = snake_case(cls)
     return name == prefix or bool(re.fullmatch(re.escape(prefix) + r"_[1-9][0-9]*", name))
 
 
@@ -233,7 +226,7 @@ def _input(layer: Layer) -> Construct:
 def _operation(layer: Layer) -> Construct:
     if layer.module == "keras.src.ops.numpy" and layer.cls in ARITHMETIC:
         return Construct("arith", ARITHMETIC[layer.cls], name=layer.name, auto=True)
-    raise ImportProblem(f"it is the operation keras.ops `{_snake(layer.cls)}`; kd 1.0 writes only + - * / "
+    raise ImportProblem(f"it is the operation keras.ops `{snake_case(layer.cls)}`; kd 1.0 writes only + - * / "
                         "between tensors (other keras.ops functions are kd 1.1)", layer.name)
 
 
@@ -282,7 +275,7 @@ def _keras_layer(layer: Layer, info: kcat.ClassInfo) -> Construct:
         else:
             raise ImportProblem(f"its setting `{key}` is not an argument of {cls} that kd knows "
                                 "(the catalog may be older than the Keras that saved the model)", layer.name)
-    kind = "merge" if kcat.load().merge_helper(_snake(cls)) and kcat.load().merge_helper(_snake(cls)).layer == cls else "layer"
+    kind = "merge" if kcat.load().merge_helper(snake_case(cls)) and kcat.load().merge_helper(snake_case(cls)).layer == cls else "layer"
     return _common(layer, Construct(kind, cls, args, arg_names, kwargs))
 
 

@@ -11,12 +11,12 @@ main path keeps the name `x`.
 from __future__ import annotations
 
 import keyword
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
 from .. import catalog as kcat
+from ..check.auto_names import snake_case
 from ..syntax import tree as n
 from .graph import collect_refs, is_ref
 from .values import KdDict, KdList, Obj
@@ -298,9 +298,7 @@ def _target(body: Body, group: list, gi: int, env: dict, readers: dict, pinned: 
 
 def _snake(step: Step) -> str:
     """What a step makes, in a variable's name: `lstm`, `conv2d`."""
-    what = step.source.callee if step.source is not None else step.callee
-    what = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", what)
-    return re.sub("([a-z0-9])([A-Z])", r"\1_\2", what).lower()
+    return snake_case(step.source.callee if step.source is not None else step.callee)
 
 
 def _tensor(env: dict, ref) -> Any:

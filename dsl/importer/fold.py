@@ -31,6 +31,8 @@ from ..syntax import tree as n
 from .constructs import is_default, short_form
 from .emit import KD_KEYWORDS, Body, Namer, Step, identifier, literal, write_body
 from .graph import is_ref
+from .blocks import Block
+from .motifs import extract_motifs
 from .writer import expr
 
 MIN_UNIT_STEPS = 2  # a block of one layer would say nothing a layer does not
@@ -63,22 +65,22 @@ def fold_steps(steps: list, graph, builder, namer: Namer) -> tuple:
         if key is not None:
             groups.setdefault(key, []).append(unit)
     uses: dict = {}  # id(unit) -> block step
-    blocks, docs = [], {}
+    blocks: list = []
     for members in groups.values():
         if len(members) < 2:
             continue
         made = _make_block(members, builder)
         if made is None:
             continue
-        definition, doc, steps_made = made
-        blocks.append(definition)
-        docs[definition.name] = doc
-        for unit, step in zip(members, steps_made):
+        blocks.append(made)
+        for unit, step in zip(members, made.uses):
             uses[id(unit)] = step
     folded: list = []
     for unit in units:
         folded += [uses[id(unit)]] if id(unit) in uses else unit.steps
-    return _loops(folded, namer), blocks, docs
+    folded = _loops(folded, namer)
+    blocks += extract_motifs([folded] + [b.steps for b in blocks], results, builder)
+    return folded, [b.definition(builder) for b in blocks], {b.name: b.doc for b in blocks}
 
 
 # ------------------------------------------------------------ cut points
@@ -341,8 +343,8 @@ def _argument_values(steps: list) -> Optional[list]:
     return found
 
 
-def _make_block(members: list, builder) -> Optional[tuple]:
-    """(definition, doc lines, a block step per member), or None."""
+def _make_block(members: list, builder) -> Optional[Block]:
+    """The block MEMBERS (units of one structure) are calls of, or None."""
     template = members[0]
     namer = Namer(builder.taken)
     for tensor in ("x", "p", "p2", "p3"):
@@ -386,13 +388,10 @@ def _make_block(members: list, builder) -> Optional[tuple]:
                + [e for e in params.entries if e.is_name]
                + [e for e in params.entries if e.default is not _MISSING])
     tensors = ["x"] + [f"p{k}" if k > 1 else "p" for k in range(1, len(template.heads))]
-    body = Body(built, dict(zip(template.heads, tensors)), [template.out],
-                Namer(builder.taken | {e.name for e in ordered} | set(tensors)), is_block=True)
-    stmts = write_body(body)
-    definition = n.BlockDef(name, [n.Param(t) for t in tensors] + [
-        n.Param(e.name, None if e.default is _MISSING else literal(e.default)) for e in ordered], n.Body(stmts))
-    uses = [_use(name, members[i], i, ordered) for i in range(len(members))]
-    return definition, _doc(members, params), uses
+    block = Block(name, tensors, [(e.name, None if e.default is _MISSING else literal(e.default)) for e in ordered],
+                  built, list(template.heads), template.out, _doc(members, params))
+    block.uses = [_use(name, members[i], i, ordered) for i in range(len(members))]
+    return block
 
 
 def _annotation(shapes: list, params: _Params):
