@@ -172,10 +172,6 @@ def test_sequential_model_imports_as_a_functional_one(tmp_path):
     assert _configs(built) == {**_configs(original), "input_layer": built.layers[0].get_config()}
 
 
-def _saved(serialized) -> dict:
-    return json.loads(json.dumps(serialized))
-
-
 @pytest.mark.parametrize("change, message", [
     (lambda s: s.update(class_name="MyModel"), "subclassed model has no graph"),
     (lambda s: s["config"].update(output_layers={"scores": ["scores", 0, 0]}), "outputs are a dict"),
@@ -184,7 +180,7 @@ def _saved(serialized) -> dict:
     (lambda s: s.pop("config"), "not a saved Keras model"),
 ])
 def test_broken_configs_are_problems(change, message):
-    serialized = _saved(json.loads(import_models.small().to_json()))
+    serialized = json.loads(import_models.small().to_json())
     change(serialized)
     with pytest.raises(ImportProblem, match=message):
         import_serialized(serialized)
