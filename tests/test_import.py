@@ -253,7 +253,7 @@ def test_command_writes_checked_kd_and_keeps_existing_files(tmp_path):
     text = (tmp_path / "small.kd").read_text()
     assert "model tiny {" in text and check_text(text, "small.kd").ok
     again = _kdsl("import", "small.keras", "-o", "small.kd", cwd=tmp_path)
-    assert again.returncode == 2 and "exists" in again.stderr
+    assert again.returncode == 1 and "exists" in again.stderr
     assert (tmp_path / "small.kd").read_text() == text
 
 

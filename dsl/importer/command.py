@@ -2,9 +2,9 @@
 
 Prints the kd source of the model SOURCE names, or writes it to FILE.kd
 (atomically; an existing file is replaced only with `--force`, since it may
-hold edits).  Exit status: 0 success; 1 a model kd cannot say or a source
-that cannot be read (the message names the layer and why); 2 wrong usage
-or an internal error.
+hold edits).  Exit status: 0 success; 1 a model kd cannot say, a source
+that cannot be read (the message names the layer and why), or FILE.kd
+exists; 2 wrong usage or an internal error.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run(args) -> int:
         return EXIT_USAGE
     if target is not None and target.exists() and not args.force:
         _note(f"error: {target} exists; not replacing it (use --force)")
-        return EXIT_USAGE
+        return EXIT_INPUT  # as `kdsl compile` does for a file it did not write
     try:
         imported = import_source(args.source, args.model_name, args.flat)
     except ImportProblem as err:
