@@ -103,6 +103,12 @@ def _fmt_arguments(fmt) -> None:
     add_arguments(fmt)
 
 
+def _import_arguments(sub) -> None:
+    from .importer.command import add_arguments
+
+    add_arguments(sub)
+
+
 # Each command: its help line and what adds its options.
 SUBCOMMANDS = {
     "compile": ("write NAME.py for each .kd file", _compile_arguments),
@@ -111,6 +117,7 @@ SUBCOMMANDS = {
     "graph": ("a picture of a model's graph (no Keras, no Graphviz)", _graph_arguments),
     "diff": ("what changed between two architectures (exit 1 when they differ)", _diff_arguments),
     "fmt": ("rewrite kd sources in the canonical layout", _fmt_arguments),
+    "import": ("kd source for an existing Keras model", _import_arguments),
     "lsp": ("the language server, on standard input and output (needs keras-kdsl[lsp])", None),
 }
 
@@ -531,6 +538,15 @@ def cmd_lsp(args) -> int:
 
 COMMANDS = {"compile": cmd_compile, "check": cmd_check, "summary": cmd_summary, "fmt": cmd_fmt,
             "graph": cmd_graph, "diff": cmd_diff, "lsp": cmd_lsp}
+
+
+def cmd_import(args) -> int:
+    from .importer.command import run
+
+    return run(args)
+
+
+COMMANDS["import"] = cmd_import
 
 
 def main(argv: Optional[list] = None) -> int:

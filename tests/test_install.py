@@ -36,3 +36,14 @@ def test_installed_wheel_compiles_from_another_directory(tmp_path):
     assert venv.resolve() in package.resolve().parents  # the installed copy, not the checkout
     for shipped in ("grammar/kd.lark", "templates/module.py.j2", "data/keras_catalog.json", "data/applications/Xception.json"):
         assert (package / shipped).is_file(), shipped
+
+
+def test_every_package_of_dsl_is_listed_for_the_wheel():
+    """setuptools ships only the packages pyproject.toml lists: a new
+    package left out works in the checkout and is missing from the wheel."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "dsl").rglob("__init__.py")}
+    assert found - listed == set()
