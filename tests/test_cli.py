@@ -201,3 +201,11 @@ def test_console_script_runs_from_another_directory(source, tmp_path):
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     assert proc.returncode == 0, proc.stderr
     assert "def build_tiny" in proc.stdout
+
+
+def test_without_the_extra_kdsl_lsp_says_how_to_install_it():
+    # A fresh interpreter in which pygls cannot be imported, as without keras-kdsl[lsp].
+    code = "import sys; sys.modules['pygls'] = None; from dsl.cli import main; sys.exit(main(['lsp']))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, timeout=60)
+    assert done.returncode == 2
+    assert "pip install 'keras-kdsl[lsp]'" in done.stderr and done.stdout == ""

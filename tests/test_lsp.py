@@ -230,3 +230,4 @@ async def test_hover_on_a_subscript_shows_what_it_selects(client: LanguageClient
     for needle in ("[", "0"):
         result = await client.text_document_hover_async(lsp.HoverParams(text_document=_doc(uri), position=_at(text, 4, needle)))
         assert "tensor `(None, 8)` float32" in result.contents.value
+
