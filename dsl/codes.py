@@ -65,6 +65,7 @@ GRAPH_TOO_LARGE = _error("KD406", "graph too large")
 UNKNOWN_ATTRIBUTE = _error("KD407", "unknown attribute")
 CONSTANT_TENSOR = _error("KD408", "a constant tensor where a tensor of the model is needed")
 BATCH_INDEX = _error("KD409", "the batch dimension indexed")
+BACKWARD_SLICE = _error("KD410", "a tensor slice with a negative step")
 # Shapes and dtypes.
 INCOMPATIBLE_SHAPES = _error("KD500", "incompatible input shapes")
 WRONG_RANK = _error("KD501", "wrong input rank")

@@ -188,7 +188,7 @@ def _vec_step(w: _Writer) -> None:
         k = w.choice([1, 2, 3])
         if k <= f:
             form, shape = w.choice([(f"{x}[:, :{k}]", (k,)), (f"{x}[:, ::2]", (-(-f // 2),)),
-                                    (f"{x}[..., -{k}:]", (k,)), (f"{x}[:, ::-1]", (f,))])
+                                    (f"{x}[..., -{k}:]", (k,)), (f"ops.flip({x}, axis=1)", (f,))])
             w.bind("vec", shape, form)
 
 
@@ -273,7 +273,7 @@ def _seq_step(w: _Writer) -> None:
         _seq_ops(w, x, t, f)
     elif op == "index":
         form, kind, shape = w.choice([
-            (f"{x}[:, 0]", "vec", (f,)), (f"{x}[:, -1]", "vec", (f,)), (f"{x}[:, ::-1]", "seq", (t, f)),
+            (f"{x}[:, 0]", "vec", (f,)), (f"{x}[:, -1]", "vec", (f,)), (f"ops.flip({x}, axis=1)", "seq", (t, f)),
             (f"{x}[..., :1]", "seq", (t, 1)), (f"{x}[:, None][:, 0, :, ::2]", "seq", (t, -(-f // 2))),
         ])
         w.bind(kind, shape, form)

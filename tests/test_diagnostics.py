@@ -492,6 +492,13 @@ def test_kd408_constant_output():
             "an output must be a tensor of the model")
 
 
+def test_kd410_backward_slice_of_a_tensor():
+    d = rejects(model(INPUT, "y = x[:, ::-1]", "output y"), "KD410", 3, "runs backwards")
+    assert "ops.flip" in d.hint and (d.span.col, d.span.end_col) == (14, 18)  # the slice `::-1`
+    constants = diagnostics(model("c = [1, 2, 3][::-1]", INPUT, "output y = x -> Dense(c[0])"))
+    assert [x.code for x in constants] == []  # constants may run backwards: kd computes them
+
+
 def test_kd409_batch_index():
     d = rejects(model(INPUT, "y = x[0]", "output y"), "KD409", 3, "picks one example of the batch")
     assert (d.span.col, d.span.end_col) == (9, 13)

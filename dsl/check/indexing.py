@@ -69,10 +69,21 @@ def _check_keys(keys: tuple, expr: n.Subscript) -> None:
         if isinstance(key, UnknownDim):
             err = unknown_dim_error(key, "an index")
             raise SourceError(err.code, err.message, span, err.hint)
+        if isinstance(key, slice) and key.step is not None and key.step < 0:
+            # PyTorch's tensors refuse a negative step (Keras's GetItem fails
+            # there); TensorFlow and JAX accept it: a module must run on all three.
+            raise SourceError(codes.BACKWARD_SLICE, f"the slice `{_slice_text(key)}` runs backwards, which PyTorch's tensors "
+                              "do not allow: the generated module would fail on that backend", span,
+                              "reverse an axis with ops.flip, e.g. `ops.flip(x, axis=1)`")
         if key is None or key is Ellipsis or isinstance(key, slice) or (isinstance(key, int) and not isinstance(key, bool)):
             continue
         raise SourceError(codes.WRONG_KIND, f"a tensor is indexed with integers, slices, None and `...`; received {kind_name(key)} ({show(key)})",
                           span, "write the indexes separated by commas: `x[:, 0]`")
+
+
+def _slice_text(key: slice) -> str:
+    parts = ["" if v is None else str(v) for v in (key.start, key.stop, key.step)]
+    return ":".join(parts)
 
 
 def _check_batch(tensor: Tensor, keys: tuple, expr: n.Subscript) -> None:

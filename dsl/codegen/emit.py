@@ -27,6 +27,8 @@ from ..syntax import tree as n
 from .pynames import MODULE_RESERVED, Namespace, is_identifier
 
 _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod, "**": ast.Pow}
+# The keras.ops function each tensor operator calls (KerasTensor.__sub__ is ops.subtract, ...).
+_OPS_FOR = {"+": "add", "-": "subtract", "*": "multiply", "/": "true_divide"}
 _CMPOPS = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
@@ -396,8 +398,27 @@ class _FunctionEmitter:
         return ast.UnaryOp(op, self.expr(e.operand, None, hoist))
 
     def _x_BinOp(self, e, namespace, hoist):
-        node = ast.BinOp(self.expr(e.left, None, hoist), _BINOPS[e.op](), self.expr(e.right, None, hoist))
+        left, right = self.expr(e.left, None, hoist), self.expr(e.right, None, hoist)
+        if e.op in _OPS_FOR and self._makes_ops_value(e.left) and _has_name(e.right):
+            # `ops.ones((16,)) - x`: on JAX and PyTorch the left operand is a
+            # backend array whose operator refuses a KerasTensor (TensorFlow's
+            # gives way to the KerasTensor's reflected operator); the keras.ops
+            # function takes both, and adds the same node as the operator would.
+            node = ast.Call(attr("keras", "ops", _OPS_FOR[e.op]), [left, right], [])
+        else:
+            node = ast.BinOp(left, _BINOPS[e.op](), right)
         return self._keep_order(e, node, hoist) if _has_name(e) else node
+
+    def _makes_ops_value(self, e) -> bool:
+        """Whether E calls a constant maker of keras.ops (`ops.ones`, `ops.arange`:
+        the ops that add no node and return a backend array)."""
+        for node in n.walk(e):
+            if isinstance(node, n.Attribute) and isinstance(node.value, n.Name) and \
+                    not self.scope.is_local(node.value.id) and isinstance(resolve_global(self.file, node.value.id), OpsRef):
+                info = ops_catalog.op(node.attr)
+                if info is not None and info.makes_node is False:
+                    return True
+        return False
 
     def _x_BoolOp(self, e, namespace, hoist):
         if hoist and self.order.lazy_constructs(e, self.hoist_calls):
