@@ -66,6 +66,7 @@ class _FileIndex:
 
     def __init__(self, module: n.Module):
         self.entries = []  # (start, end, node, parent)
+        self.parents: dict = {}  # id(node) -> its parent, for climbing from a hit
         for item in module.items:
             if not isinstance(item, (n.ModelDef, n.BlockDef)):
                 continue
@@ -74,6 +75,7 @@ class _FileIndex:
                 node, parent = stack.pop()
                 span = node.span
                 self.entries.append((span.start, span.end, node, parent))
+                self.parents[id(node)] = parent
                 for child in n.children(node):
                     stack.append((child, node))
 
@@ -98,10 +100,7 @@ class _FileIndex:
         return best
 
     def parent_of(self, target) -> object:
-        for _, _, node, parent in self.entries:
-            if node is target:
-                return parent
-        return None
+        return self.parents.get(id(target))
 
 
 class Analysis:
