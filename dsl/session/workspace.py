@@ -69,8 +69,7 @@ class Session:
             if hit is not None:
                 self._parsed.move_to_end(key)
                 return hit
-        with self._lock:  # the item cache is not thread-safe; parsing one item is quick
-            parsed = self._items.parse(text, display, limits)
+        parsed = self._items.parse(text, display, limits)  # no lock held: a check never waits on another's parse
         with self._lock:
             self._parsed[key] = parsed
             while len(self._parsed) > PARSED_KEPT:

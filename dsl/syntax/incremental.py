@@ -13,6 +13,7 @@ the whole text is parsed as usual.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 
 from ..limits import DEFAULT_LIMITS, Limits
@@ -55,19 +56,22 @@ class ItemCache:
     def __init__(self, kept: int = ITEMS_KEPT):
         self.kept = kept
         self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # guards the cache only: items parse outside it, each thread with its parser
 
     def _parse_item(self, text: str, start: int, end: int, filename: str, limits: Limits):
         piece = text[start:end]
         lines_before = text.count("\n", 0, start)
         key = (filename, piece, start, lines_before, id(limits))
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
-            return hit
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
         found = parse_partial(_blank(text[:start]) + piece, filename, limits)
-        self._items[key] = found
-        while len(self._items) > self.kept:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = found
+            while len(self._items) > self.kept:
+                self._items.popitem(last=False)
         return found
 
     def parse(self, text: str, filename: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> tuple:
