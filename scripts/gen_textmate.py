@@ -67,9 +67,8 @@ UNKNOWN_KEYWORD_SCOPE = "keyword.other.kd"
 # A literal used in one of these rules is an operator of that kind.
 OPERATOR_RULES = {
     "_comp_op": "keyword.operator.comparison.kd",
-    "_add_op": "keyword.operator.arithmetic.kd",
-    "_mul_op": "keyword.operator.arithmetic.kd",
-    "_unary_op": "keyword.operator.arithmetic.kd",
+    "_arith_op": "keyword.operator.arithmetic.kd",
+    "_prefix": "keyword.operator.arithmetic.kd",
 }
 # Otherwise the terminal's name says (Lark names anonymous literals too: "=" is EQUAL).
 TERMINAL_SCOPES = {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast as pyast
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsl.syntax import tree as n
 from dsl.diagnostics import KdError, render
@@ -232,3 +236,78 @@ def test_long_flat_chain_parses():
     src = "model m { x = Input(shape=(4,)); y = x" + " -> Dense(4)" * 20000 + "; output y }"
     (_, stmt, _) = body(src)
     assert len(stmt.value.steps) == 20001
+
+
+# ------------------------------------------- operator precedence, against Python
+
+_PY_BINOPS = {pyast.Add: "+", pyast.Sub: "-", pyast.Mult: "*", pyast.Div: "/", pyast.FloorDiv: "//",
+              pyast.Mod: "%", pyast.Pow: "**"}
+_PY_CMPOPS = {pyast.Eq: "==", pyast.NotEq: "!=", pyast.Lt: "<", pyast.LtE: "<=", pyast.Gt: ">", pyast.GtE: ">="}
+_PY_UNARY = {pyast.USub: "-", pyast.UAdd: "+", pyast.Not: "not"}
+
+
+def _python_shape(node) -> tuple:
+    """Python's parse of an operator expression, as nested tuples."""
+    if isinstance(node, pyast.BinOp):
+        return (_PY_BINOPS[type(node.op)], _python_shape(node.left), _python_shape(node.right))
+    if isinstance(node, pyast.UnaryOp):
+        return (_PY_UNARY[type(node.op)], _python_shape(node.operand))
+    if isinstance(node, pyast.BoolOp):
+        return ("or" if isinstance(node.op, pyast.Or) else "and", *[_python_shape(v) for v in node.values])
+    if isinstance(node, pyast.Compare):
+        return ("compare", _python_shape(node.left), *[(_PY_CMPOPS[type(o)], _python_shape(c))
+                                                       for o, c in zip(node.ops, node.comparators)])
+    return ("name", node.id) if isinstance(node, pyast.Name) else ("number", node.value)
+
+
+def _kd_shape(node) -> tuple:
+    """kdsl's parse of the same expression, in the same form."""
+    if isinstance(node, n.BinOp):
+        return (node.op, _kd_shape(node.left), _kd_shape(node.right))
+    if isinstance(node, n.UnaryOp):
+        return (node.op, _kd_shape(node.operand))
+    if isinstance(node, n.BoolOp):
+        return (node.op, *[_kd_shape(v) for v in node.values])
+    if isinstance(node, n.Compare):
+        return ("compare", _kd_shape(node.left), *[(o, _kd_shape(c)) for o, c in zip(node.ops, node.comparators)])
+    return ("name", node.id) if isinstance(node, n.Name) else ("number", node.value)
+
+
+_INFIX = ["or", "and", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "//", "%", "**"]
+
+
+@st.composite
+def _operator_expressions(draw) -> str:
+    """A flat run of operands, prefix operators and binary operators, in
+    any mix (brackets only around what is nested on purpose)."""
+    parts = []
+    for index in range(draw(st.integers(1, 7))):
+        if index:
+            parts.append(draw(st.sampled_from(_INFIX)))
+        parts += draw(st.lists(st.sampled_from(["not", "-", "+"]), max_size=3))
+        operand = draw(st.sampled_from(["a", "b", "c", "1", "2"]))
+        if draw(st.integers(0, 9)) == 0:
+            operand = f"({draw(_operator_expressions())})"
+        parts.append(operand)
+    return " ".join(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_operator_expressions())
+def test_operators_group_exactly_as_in_python(text):
+    """The grammar reads operators flat and the tree builder applies the
+    precedence: every mix of them groups as Python groups it, and what
+    Python refuses (`a + not b`) kdsl refuses too."""
+    try:
+        expected = _python_shape(pyast.parse(text, mode="eval").body)
+    except SyntaxError:
+        with pytest.raises(KdError):
+            parse_value(text)
+        return
+    assert _kd_shape(parse_value(text)) == expected
+
+
+def test_not_after_a_tighter_operator_is_refused_where_it_stands():
+    d = syntax_error("model m { y = a == not b }")
+    assert (d.code, d.span.line, d.span.col) == ("KD100", 1, 20)
+    assert "`not` cannot follow `==`" in d.message

@@ -12,6 +12,7 @@ from .. import codes
 from ..diagnostics import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from . import tree as n
+from .precedence import resolve
 
 def _span(x) -> n.Span:
     """The span of a Lark token or of a kdsl node."""
@@ -292,6 +293,10 @@ class TreeBuilder:
     def not_test(self, children):
         _, operand = children
         return self._deep(n.UnaryOp("not", operand, _cover(children)), operand)
+
+    def operators(self, children):
+        # Most expressions have no operator: their one child is the node.
+        return children[0] if len(children) == 1 else resolve(children, self)
 
     def comparison(self, children):
         left, rest = children[0], children[1:]

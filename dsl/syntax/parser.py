@@ -39,7 +39,7 @@ from .recovery import Failure, SyntaxFailure, recover
 TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
 # The options the tables are built with; the post-lexer and the tree builder
 # are given to each parser when it is loaded.
-OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True,
+OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=False, maybe_placeholders=True,
                start=["start", "value_start"])
 _INT_KEYS = "__int_keys__"
 
@@ -98,7 +98,10 @@ def _matches(document: dict) -> bool:
     # A checksum, not a digest: the tables are no secret and the grammar is
     # shipped beside them; this only notices a grammar edited since (the
     # tests compare the tables in full).  zlib loads far faster than hashlib.
-    return document.get("lark") == lark.__version__ and document.get("grammar_crc32") == zlib.crc32(grammar_text().encode())
+    if document.get("lark") != lark.__version__ or document.get("grammar_crc32") != zlib.crc32(grammar_text().encode()):
+        return False
+    built_with = document.get("data", {}).get("options", {})
+    return all(built_with.get(key) == value for key, value in OPTIONS.items())
 
 
 def _read_tables() -> Optional[dict]:
