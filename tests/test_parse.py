@@ -311,3 +311,71 @@ def test_not_after_a_tighter_operator_is_refused_where_it_stands():
     d = syntax_error("model m { y = a == not b }")
     assert (d.code, d.span.line, d.span.col) == ("KD100", 1, 20)
     assert "`not` cannot follow `==`" in d.message
+
+
+# ------------------------------------------------ kdsl's lexer loop against Lark's
+
+def _token_stream(lexer, text: str) -> list:
+    """Every token LEXER makes of TEXT with its positions, then the error it
+    stops with (its class, place and the terminals it allowed), if any."""
+    from lark.exceptions import UnexpectedCharacters
+    from lark.parser_frontends import LexerThread
+
+    found = []
+    try:
+        for t in LexerThread.from_text(lexer, text).lex(None):
+            found.append((t.type, t.value, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos))
+    except UnexpectedCharacters as err:
+        found.append(("error", err.pos_in_stream, err.line, err.column, sorted(err.allowed)))
+    return found
+
+
+def _both_lexers():
+    from lark.lexer import BasicLexer
+
+    from dsl.syntax.lexer import KdLexer
+    from dsl.syntax.parser import thread_parser
+
+    conf = thread_parser().lexer_conf
+    fast = KdLexer(conf)
+    assert fast._fast_parts(), "the fast loop is not taken for kd's grammar"
+    return BasicLexer(conf), fast
+
+
+def test_the_lexer_loop_makes_larks_tokens_on_every_example():
+    from pathlib import Path
+
+    lark_lexer, kd_lexer = _both_lexers()
+    root = Path(__file__).resolve().parent.parent
+    sources = sorted(root.glob("examples/**/*.kd"))
+    assert len(sources) > 10
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert _token_stream(kd_lexer, text) == _token_stream(lark_lexer, text), path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["model", "m", "x1", "_y", "modelx", "if", "else", "1", "2.5e3", "1_000", '"s"', "'t\\'u'",
+                                 '"open', "#c", "\n", "\r\n", " ", "\t", "(", ")", "{", "}", "[", "]", ",", ";", "->", "**",
+                                 "//", "==", "=", ".", "...", ":", "é", "$", "\\"]), max_size=40))
+def test_the_lexer_loop_makes_larks_tokens_and_errors_on_any_text(pieces):
+    lark_lexer, kd_lexer = _both_lexers()
+    text = "".join(pieces)
+    assert _token_stream(kd_lexer, text) == _token_stream(lark_lexer, text)
+
+
+def test_the_lexer_leaves_what_it_does_not_know_to_larks_loop():
+    from copy import copy
+
+    from lark.lexer import BasicLexer
+
+    from dsl.syntax.lexer import KdLexer
+    from dsl.syntax.parser import thread_parser
+
+    conf = copy(thread_parser().lexer_conf)
+    conf.callbacks = {"NUMBER": lambda t: t.update(value=t.value + "!")}  # a callback of the grammar's user
+    kd_lexer = KdLexer(conf)
+    assert kd_lexer._fast_parts() is False
+    text = "model m { x = Dense(8)(x) }"
+    assert _token_stream(kd_lexer, text) == _token_stream(BasicLexer(conf), text)
+    assert ("NUMBER", "8!") in [(t[0], t[1]) for t in _token_stream(kd_lexer, text)]

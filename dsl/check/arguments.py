@@ -202,9 +202,15 @@ def _argument_problem(key: str, value, default):
     return None
 
 
+# Every argument `_argument_problem` has something to say about.
+_CHECKED = frozenset(_POSITIVE_INTS | _SIZES | {"axis", "rate", "layer", "backward_layer"})
+
+
 def _check_argument_types(info, bound: dict, expr: n.Call, what: str) -> None:
     defaults = info.signature.defaults
     for key, value in bound.items():
+        if key not in _CHECKED:  # most of a layer's arguments
+            continue
         problem = _argument_problem(key, value, defaults.get(key))
         if problem is not None:
             span = _kw(expr, key).value.span if any(k.name == key for k in expr.keywords) else expr.span

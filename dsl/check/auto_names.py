@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 
 
+@lru_cache(maxsize=512)  # one entry per class name; every unnamed layer asks
 def snake_case(name: str) -> str:
     """Keras's automatic-name prefix of a class: Conv2D -> conv2d."""
     name = re.sub(r"\W+", "", name)

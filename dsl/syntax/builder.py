@@ -23,10 +23,11 @@ def _span(x) -> n.Span:
 
 def _edge(x, last: bool):
     """The first (or last) span inside X: a token, a node, or a list of them."""
-    if x is None or isinstance(x, str) and not isinstance(x, Token):
-        return None
-    if isinstance(x, (Token, n.Body)) or hasattr(x, "span"):
+    if isinstance(x, Token):
         return _span(x)
+    span = getattr(x, "span", None)  # a node, or a Body
+    if span is not None:
+        return span
     if isinstance(x, (list, tuple)):
         for item in reversed(x) if last else x:
             found = _edge(item, last)
@@ -105,22 +106,35 @@ class TreeBuilder:
     def reset(self, limits: Limits) -> None:
         self.limits = limits
         self.max_depth = limits.max_depth
-        self.brackets = {}
         self.depth: dict = {}
         self.brackets: dict = {}  # id(node) -> brackets the generated Python nests around it
 
     # -- depth bookkeeping: a node is one deeper than its deepest child.
 
     def _deep(self, node, *children):
-        self._brackets(node, children)
-        return self._at_depth(node, 1 + max((self.depth.get(id(c), 0) for c in children), default=0))
+        # One pass over the children for both counts (this runs for most nodes).
+        depth_of, brackets_of = self.depth.get, self.brackets.get
+        depth = brackets = 0
+        for child in children:
+            key = id(child)
+            found = depth_of(key, 0)
+            if found > depth:
+                depth = found
+            found = brackets_of(key, 0)
+            if found > brackets:
+                brackets = found
+        self._count_brackets(node, brackets)
+        return self._at_depth(node, 1 + depth)
 
     def _brackets(self, node, children) -> None:
         """Python's parser takes at most 200 nested brackets, whatever
         --max-depth says: the nodes the generated code writes in brackets
         (calls, lists, tuples, dicts, subscripts) may nest MAX_BRACKETS deep."""
-        count = max((self.brackets.get(id(c), 0) for c in children), default=0)
-        count += isinstance(node, _BRACKETED)
+        self._count_brackets(node, max((self.brackets.get(id(c), 0) for c in children), default=0))
+
+    def _count_brackets(self, node, inside: int) -> None:
+        """Record NODE's bracket count, INSIDE being its children's deepest."""
+        count = inside + isinstance(node, _BRACKETED)
         if count > MAX_BRACKETS:
             raise SourceError(codes.TOO_DEEP, f"nesting too deep: more than {MAX_BRACKETS} brackets inside each other",
                               _span(node), "split the expression into several statements (Python's parser allows no more)")

@@ -30,6 +30,9 @@ _OPENERS = {"LPAR": ")", "LSQB": "]"}
 
 _CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB"}
 
+# The tokens the post-lexer looks at; every other one passes straight through.
+_SPECIAL = frozenset({"COMMENT", "NL", "SEMI", "LBRACE", "RBRACE", *_OPENERS, *_CLOSERS})
+
 
 class LayoutState:
     """What the post-lexer knows at a point of the token stream."""
@@ -58,8 +61,17 @@ class Layout:
         self.state = state = LayoutState()
         prev = prev2 = None
         pending = None
+        special = _SPECIAL
         for tok in stream:
             kind = tok.type
+            if kind not in special:  # most tokens: passed on as they are
+                if pending is not None:
+                    if kind != "ARROW" and not (kind == "ELSE" and prev.type == "RBODY"):
+                        yield pending
+                    pending = None
+                yield tok
+                prev2, prev = prev, tok
+                continue
             if kind == "COMMENT":
                 state.comments.append(tok)
                 continue
@@ -71,8 +83,7 @@ class Layout:
                 pending = pending or Token.new_borrow_pos("_SEP", tok.value, tok)
                 continue
             if pending is not None:
-                drop = kind in ("RBRACE", "ARROW") or (kind == "ELSE" and prev.type == "RBODY")
-                if not drop:
+                if kind != "RBRACE":
                     yield pending
                 pending = None
             tok = self._rewrite_brace(tok, prev, prev2)

@@ -34,6 +34,7 @@ from . import tree as n
 from .builder import TreeBuilder, _span
 from .errors import syntax_error
 from .layout import Layout
+from .lexer import KdLexer
 from .recovery import Failure, SyntaxFailure, recover
 
 TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
@@ -41,6 +42,8 @@ TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
 # are given to each parser when it is loaded.
 OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=False, maybe_placeholders=True,
                start=["start", "value_start"])
+# Lark's basic lexer, with kdsl's faster loop (dsl/syntax/lexer.py).
+PLUGINS = {"BasicLexer": KdLexer}
 _INT_KEYS = "__int_keys__"
 
 
@@ -52,7 +55,7 @@ def grammar_text() -> str:
 def build_parser(grammar: Optional[str] = None) -> Lark:
     """A parser built from the grammar itself (no tables, no cache)."""
     return Lark(grammar if grammar is not None else grammar_text(), postlex=Layout(), transformer=TreeBuilder(),
-                **OPTIONS)
+                _plugins=PLUGINS, **OPTIONS)
 
 
 def _encode(value):
@@ -85,7 +88,7 @@ def tables_text(grammar: Optional[str] = None) -> str:
 
     grammar = grammar if grammar is not None else grammar_text()
     data, memo = build_parser(grammar).memo_serialize([TerminalDef, Rule])
-    data["options"] = {k: v for k, v in data["options"].items() if k not in ("postlex", "transformer")}
+    data["options"] = {k: v for k, v in data["options"].items() if k not in ("postlex", "transformer", "_plugins")}
     document = {"lark": lark.__version__, "grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
                 "grammar_crc32": zlib.crc32(grammar.encode()),
                 "data": _encode(data), "memo": _encode(memo)}
@@ -136,7 +139,8 @@ def thread_parser() -> Lark:
         if tables is None:
             parser = build_parser()
         else:
-            parser = Lark._load_from_dict(tables["data"], tables["memo"], postlex=Layout(), transformer=TreeBuilder())
+            parser = Lark._load_from_dict(tables["data"], tables["memo"], postlex=Layout(), transformer=TreeBuilder(),
+                                          _plugins=PLUGINS)
         _LOCAL.parser = parser
     return parser
 
