@@ -104,10 +104,14 @@ class Signature:
     var_keyword: bool = False
     # name -> default, for the checker's per-call lookups (derived from params: not compared or hashed)
     defaults: Mapping[str, Any] = field(default=None, compare=False, hash=False, repr=False)
+    # the parameters an argument may be given to by position (derived too)
+    positional: tuple = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self):
         if self.defaults is None:
             object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
+        if self.positional is None:
+            object.__setattr__(self, "positional", tuple(p for p in self.params if not p.keyword_only))
 
     def param(self, name: str) -> Optional[Param]:
         """The parameter called ``name``, or None."""

@@ -88,12 +88,12 @@ def bind_arguments(signature, args: list, kwargs: dict, expr: n.Call, what: str,
     (a catalog Signature), fill in the defaults; EXTRA maps the keywords
     accepted through **kwargs to their defaults."""
     info = signature
-    positional = [p for p in info.params if not p.keyword_only]
+    positional = info.positional
     if len(args) > len(positional):
         raise SourceError(codes.TOO_MANY_POSITIONAL, f"{what} takes at most {len(positional)} positional arguments; received {len(args)}",
                      expr.args[len(positional)].span)
     bound = {p.name: a for p, a in zip(positional, args)}
-    known = {p.name for p in info.params}
+    known = info.defaults  # every parameter's name
     for key, value in kwargs.items():
         if key in bound:
             raise SourceError(codes.ARGUMENT_TWICE, f"{what} received `{key}` both by position and by keyword", _kw(expr, key).name_span)

@@ -23,7 +23,7 @@ from ..semantics.scope import (
 )
 from ..syntax import tree as n
 from . import constants as consts
-from . import indexing, instances, model_checks, model_io, op_calls, tensor_ops
+from . import indexing, instances, model_checks, model_io, tensor_ops
 from .auto_names import AutoNames, snake_case
 from .compile_settings import evaluate_compile
 from .frame import EMPTY_SCOPE, Frame, call_sites
@@ -44,6 +44,13 @@ class StopEvaluation(Exception):
 def _label(expr) -> str:
     """The kd name of an expression, for messages ("" when it has none)."""
     return expr.id if isinstance(expr, n.Name) else ""
+
+
+def _op_calls():
+    """kd 1.1's `ops.*` calls; loaded (with every op rule) when a file makes one."""
+    from . import op_calls
+
+    return op_calls
 
 
 class Evaluator:
@@ -425,7 +432,7 @@ class Evaluator:
         if value is POISON:
             return POISON
         if isinstance(value, OpsRef):
-            return op_calls.op_ref(expr)
+            return _op_calls().op_ref(expr)
         if expr.attr == "shape" and isinstance(value, Tensor):
             return model_io.shape_of(value, _label(expr.value) or value.label or "tensor", expr.span)
         if expr.attr == "shape":
@@ -517,7 +524,7 @@ class Evaluator:
         if isinstance(ref, MergeRef):
             return instances.merge(self, frame, ref, expr)
         if isinstance(ref, OpRef):
-            return op_calls.call_op(self, frame, ref, expr)
+            return _op_calls().call_op(self, frame, ref, expr)
         if isinstance(ref, OpsRef):
             raise SourceError(codes.WRONG_KIND, "`ops` is the namespace of keras.ops, not a function", expr.func.span,
                               "call one of its functions: `ops.mean(x, axis=1)`")

@@ -16,7 +16,6 @@ from __future__ import annotations
 from .. import codes, ops_catalog
 from ..diagnostics import SourceError
 from ..shapes.base import RuleError, TensorType
-from ..shapes.op_rules import subscript_type
 from ..syntax import tree as n
 from .constants import unknown_dim_error
 from .instances import _record, check_buildable, new_op
@@ -111,6 +110,9 @@ def _check_batch(tensor: Tensor, keys: tuple, expr: n.Subscript) -> None:
 
 
 def _indexed(tensor: Tensor, index, expr: n.Subscript) -> TensorType:
+    # The op rules load with the first tensor indexed (most files index none).
+    from ..shapes.op_rules import subscript_type
+
     try:
         return subscript_type(tensor.type, index)
     except RuleError as err:
