@@ -348,7 +348,7 @@ class TreeBuilder:
         return self._deep(n.BinOp("**", base, exponent, _cover(children)), base, exponent)
 
     def call(self, children):
-        func, _, arguments, _ = children
+        func, _, arguments, closing = children
         args, keywords = [], []
         seen = {}
         for arg in arguments or []:
@@ -361,8 +361,9 @@ class TreeBuilder:
                 raise SourceError(codes.SYNTAX, "a positional argument cannot follow a keyword argument", _span(arg))
             else:
                 args.append(arg)
-        parts = [func, *args, *[k.value for k in keywords]]
-        return self._deep_list(n.Call(func, args, keywords, _cover(children)), parts)
+        # The callee is a node and the call ends at its `)`: no search for the edges.
+        span = func.span.to(_span(closing))
+        return self._deep(n.Call(func, args, keywords, span), func, *args, *[k.value for k in keywords])
 
     def arguments(self, children):
         return _not_tokens(children)
