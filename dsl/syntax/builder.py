@@ -211,7 +211,7 @@ class TreeBuilder:
 
     def assign(self, children):
         lhs, rhs = children
-        span = _cover(children)
+        span = lhs.span.to(rhs.span)  # both sides are nodes
         if isinstance(lhs, n.Attribute):
             if lhs.attr != "trainable" or not isinstance(lhs.value, n.Name):
                 raise SourceError(
@@ -394,7 +394,7 @@ class TreeBuilder:
 
     def name(self, children):
         (tok,) = children
-        return n.Name(tok.value, _span(tok))
+        return n.Name(tok.value, n.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos))
 
     def number(self, children):
         (tok,) = children
