@@ -37,8 +37,8 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 ENV.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
 
 
-def run_process(argv: list) -> tuple:
-    """(wall seconds, peak RSS in MB) of one child process."""
+def _child(argv: list) -> tuple:
+    """(wall seconds, resource usage) of one child process; exits on its failure."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -47,6 +47,12 @@ def run_process(argv: list) -> tuple:
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(argv)}\n{err}")
+    return elapsed, usage
+
+
+def run_process(argv: list) -> tuple:
+    """(wall seconds, peak RSS in MB) of one child process."""
+    elapsed, usage = _child(argv)
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -58,10 +64,7 @@ def median_process(argv: list, runs: int) -> float:
 def run_cpu(argv: list) -> float:
     """CPU seconds (user + system) of one child process: on a shared
     machine they vary less than the wall time, which also counts waiting."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(argv)}")
+    _, usage = _child(argv)
     return usage.ru_utime + usage.ru_stime
 
 

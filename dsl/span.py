@@ -27,4 +27,9 @@ class Span:
         return Span(self.line, self.col, other.end_line, other.end_col, self.start, other.end)
 
 
+def token_span(tok) -> Span:
+    """The span of a lexer token (Lark's Token: its line, column, end and offsets)."""
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+
 NO_SPAN = Span(1, 1, 1, 1)

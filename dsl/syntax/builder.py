@@ -11,13 +11,14 @@ from lark import Token
 from .. import codes
 from ..diagnostics import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
+from ..span import token_span
 from . import tree as n
 from .precedence import resolve
 
 def _span(x) -> n.Span:
     """The span of a Lark token or of a kdsl node."""
     if isinstance(x, Token):
-        return n.Span(x.line, x.column, x.end_line, x.end_column, x.start_pos, x.end_pos)
+        return token_span(x)
     return x.span
 
 
@@ -394,7 +395,7 @@ class TreeBuilder:
 
     def name(self, children):
         (tok,) = children
-        return n.Name(tok.value, n.Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos))
+        return n.Name(tok.value, token_span(tok))
 
     def number(self, children):
         (tok,) = children

@@ -14,7 +14,7 @@ from lark import Token
 
 from .. import codes
 from ..diagnostics import SourceError
-from ..span import Span
+from ..span import token_span
 
 # The deepest nesting of bodies kd accepts, below the 100 indentation levels
 # of Python's parser, with room for the function around a body.
@@ -123,7 +123,7 @@ class Layout:
         source gives a valid module (brackets: see TreeBuilder)."""
         if self.state.bodies > MAX_BODIES:
             raise SourceError(codes.TOO_DEEP, f"nesting too deep: more than {MAX_BODIES} bodies inside each other",
-                              Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos),
+                              token_span(tok),
                               "split the expression or the nested statements (Python's parser allows no more)")
 
     def unclosed(self) -> Optional[Token]:

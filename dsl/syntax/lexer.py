@@ -61,25 +61,19 @@ class KdLexer(BasicLexer):
             found = match(text, pos, end)
             if found is None:
                 break  # Lark's loop reports the error, from here
-            kind = found.lastgroup
-            value = found.group()
-            stop = found.end()
-            if kind in ignore and kind not in newline_types:
-                pos = stop
+            kind, value, start, pos = found.lastgroup, found.group(), pos, found.end()
+            start_line, column = line, start - line_start + 1
+            if kind in newline_types and "\n" in value:
+                line += value.count("\n")
+                line_start = start + value.rindex("\n") + 1
+            if kind in ignore:
                 continue
             if kind == "NAME" and keyword is not None:
                 known = keyword_types.get(value)
                 if known is None:
                     known = keyword_types[value] = keyword(Token("NAME", value)).type
                 kind = known
-            start_line, column = line, pos - line_start + 1
-            if kind in newline_types and "\n" in value:
-                line += value.count("\n")
-                line_start = pos + value.rindex("\n") + 1
-            pos = stop
-            if kind in ignore:
-                continue
-            token = Token(kind, value, found.start(), start_line, column, line, pos - line_start + 1, pos)
+            token = Token(kind, value, start, start_line, column, line, pos - line_start + 1, pos)
             state.last_token = token
             yield token
         counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start

@@ -26,7 +26,7 @@ from lark import Token
 
 from .. import codes
 from ..diagnostics import SourceError
-from ..span import Span
+from ..span import token_span
 
 OR, AND, NOT, COMPARE, ADD, MULTIPLY, SIGN, POWER = range(1, 9)
 
@@ -91,12 +91,8 @@ def _push_prefix(stack: list, tok: Token) -> None:
     if level == NOT and stack and stack[-1].level > NOT:
         after = stack[-1].items[-1].value
         raise SourceError(codes.SYNTAX, f"`not` cannot follow `{after}` without brackets",
-                          _token_span(tok), f"write `{after} (not ...)`")
+                          token_span(tok), f"write `{after} (not ...)`")
     stack.append(_Pending(level, True, [tok]))
-
-
-def _token_span(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
 
 
 def _close(pending: _Pending, value, builder):
