@@ -379,3 +379,79 @@ def test_the_lexer_leaves_what_it_does_not_know_to_larks_loop():
     text = "model m { x = Dense(8)(x) }"
     assert _token_stream(kd_lexer, text) == _token_stream(BasicLexer(conf), text)
     assert ("NUMBER", "8!") in [(t[0], t[1]) for t in _token_stream(kd_lexer, text)]
+
+
+# ------------------------------------------------ kdsl's LALR loop against Lark's
+
+def _both_parsers():
+    """Two parsers from the shipped tables: kdsl's loop, and Lark's."""
+    from lark import Lark
+
+    from dsl.syntax import parser as p
+
+    tables = p._tables()
+    assert tables is not None, "the shipped tables are not current"
+
+    def load(plugins):
+        return Lark._load_from_dict(tables["data"], tables["memo"], postlex=p.Layout(), transformer=p.TreeBuilder(),
+                                    _plugins=plugins)
+
+    lark_loop = {k: v for k, v in p.PLUGINS.items() if k != "LALR_Parser"}
+    return load(lark_loop), load(p.PLUGINS)
+
+
+def _dump(value):
+    """A tree as nested tuples of every field (some nodes compare by identity)."""
+    if hasattr(value, "__record_fields__"):
+        return (type(value).__name__, *((f.name, _dump(getattr(value, f.name))) for f in value.__record_fields__))
+    if isinstance(value, (list, tuple)):
+        return tuple(_dump(v) for v in value)
+    return value
+
+
+def _outcome(parser, text: str, start: str = "start"):
+    """The tree PARSER builds of TEXT, or what its error says: the class,
+    the token with its place, what was expected and where the parser stood."""
+    from lark.exceptions import UnexpectedInput
+
+    from dsl.diagnostics import SourceError
+    from dsl.limits import DEFAULT_LIMITS
+
+    parser.options.transformer.reset(DEFAULT_LIMITS)
+    try:
+        return "tree", _dump(parser.parse(text, start=start))
+    except UnexpectedInput as err:
+        token = getattr(err, "token", None)
+        where = (token.type, token.start_pos, token.line, token.column) if token is not None else err.pos_in_stream
+        stacks = getattr(err, "state", None)
+        stood = (tuple(stacks.state_stack), len(stacks.value_stack)) if stacks is not None else None
+        return (type(err).__name__, where, sorted(getattr(err, "expected", None) or err.allowed), stood,
+                err.interactive_parser is not None)
+    except SourceError as err:
+        return "source error", err.code, err.span
+
+
+def test_the_lalr_loop_builds_larks_trees_on_every_example():
+    from pathlib import Path
+
+    lark_parser, kd_parser = _both_parsers()
+    assert type(kd_parser.parser.parser.parser).__name__ == "_FastLoop"
+    root = Path(__file__).resolve().parent.parent
+    sources = sorted(root.glob("examples/**/*.kd"))
+    assert len(sources) > 10
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        ours, theirs = _outcome(kd_parser, text), _outcome(lark_parser, text)
+        assert ours[0] == "tree" and ours == theirs, path
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["model m {", "block b(x) {", "}", "\n", "x", " = ", "Dense(8)", "(x)", "(", ")", ",",
+                                 "[", "]", "1", "-", " + ", " * ", " if ", " else ", " not ", " and ", "y: (None, 8) = ",
+                                 "output ", "for i in range(2) {", "return x", "a=1", "#c", "->", "**", ".", ":", "{"]),
+                max_size=30))
+def test_the_lalr_loop_builds_larks_trees_and_errors_on_any_text(pieces):
+    lark_parser, kd_parser = _both_parsers()
+    text = "".join(pieces)
+    assert _outcome(kd_parser, text) == _outcome(lark_parser, text)
+    assert _outcome(kd_parser, text, "value_start") == _outcome(lark_parser, text, "value_start")

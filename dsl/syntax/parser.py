@@ -34,6 +34,7 @@ from . import tree as n
 from .builder import TreeBuilder, _span
 from .errors import syntax_error
 from .layout import Layout
+from .lalr import KdLalrParser
 from .lexer import KdLexer
 from .recovery import Failure, SyntaxFailure, recover
 
@@ -42,8 +43,9 @@ TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
 # are given to each parser when it is loaded.
 OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=False, maybe_placeholders=True,
                start=["start", "value_start"])
-# Lark's basic lexer, with kdsl's faster loop (dsl/syntax/lexer.py).
-PLUGINS = {"BasicLexer": KdLexer}
+# Lark's basic lexer and LALR parser, with kdsl's faster loops
+# (dsl/syntax/lexer.py, dsl/syntax/lalr.py).
+PLUGINS = {"BasicLexer": KdLexer, "LALR_Parser": KdLalrParser}
 _INT_KEYS = "__int_keys__"
 
 
