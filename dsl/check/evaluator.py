@@ -68,6 +68,9 @@ class Evaluator:
         self.layer_count = 0
         self.current_loop: Optional[n.For] = None
         self.warned_classes: set = set()
+        # (layer class, constant arguments) -> the arguments bound and checked
+        # (check/instances.construct): models repeat the same layers.
+        self.bindings: dict = {}
         self.annotating = False  # evaluating the value of an annotated statement
         if facts is not None:
             # Shadow the hot methods only when recording: checking from the

@@ -18,7 +18,7 @@ from ..shapes.refused import REFUSED
 from ..syntax import tree as n
 from . import applications
 from .arguments import (
-    _check_argument_types, _check_constant_args, _check_enums, _eval_constructor_args, _kw, _plain,
+    _ATOMS, _check_argument_types, _check_constant_args, _check_enums, _eval_constructor_args, _kw, _plain,
     base_kwargs, bind_arguments,
 )
 from .auto_names import name_problem
@@ -70,20 +70,63 @@ def construct(ev, frame, ref, expr: n.Call):
     args, kwargs = _eval_constructor_args(ev, frame, expr)
     if any(v is POISON for v in [*args, *kwargs.values()]):
         return POISON
-    bound = bind_arguments(info.signature, args, kwargs, expr, what, base_kwargs())
-    _check_constant_args(bound, expr, what)
-    _check_enums(info.canonical, bound, expr, what)
-    _check_argument_types(info, bound, expr, what)
-    name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
+    key = _binding_key(info.canonical, args, kwargs)
+    known = ev.bindings.get(key) if key is not None else None
+    if known is not None:
+        bound = dict(known)
+        name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
+    else:
+        bound = bind_arguments(info.signature, args, kwargs, expr, what, base_kwargs())
+        _check_constant_args(bound, expr, what)
+        _check_enums(info.canonical, bound, expr, what)
+        _check_argument_types(info, bound, expr, what)
+        if key is not None:
+            ev.bindings[key] = dict(bound)  # before the name goes in: each instance has its own
+        name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
+        for value in bound.values():
+            if isinstance(value, Instance):
+                value.wrapped = True  # a sublayer of this one, not a layer of the model
+        bound = {k: _plain(v) for k, v in bound.items()}
     ev.names.use(cat.name_effects(info.canonical)[0])  # sublayers made by the constructor
-    for value in bound.values():
-        if isinstance(value, Instance):
-            value.wrapped = True  # a sublayer of this one, not a layer of the model
-    bound = {k: _plain(v) for k, v in bound.items()}
     inst = Instance("layer", info.canonical, bound, name, expr.span, frame.file.display, explicit)
     inst.trainable = bound.get("trainable", True) is not False
     frame.graph.instances.append(inst)
     return inst
+
+
+def _binding_key(cls: str, args: list, kwargs: dict) -> Optional[tuple]:
+    """The key under which a layer's bound and checked arguments are kept
+    for its next construction with the same values (`Evaluator.bindings`),
+    or None when a value is not a constant of plain types.  Binding and its
+    checks are pure functions of the values and their types; the types are
+    in the key, since `1`, `1.0` and `True` are equal but not the same
+    argument.  Such values, and every catalog default, are immutable, so
+    instances can share them."""
+    parts = [cls, len(args)]
+    for value in args:
+        part = _constant_key(value)
+        if part is None:
+            return None
+        parts.append(part)
+    for keyword, value in kwargs.items():
+        part = _constant_key(value)
+        if part is None:
+            return None
+        parts += (keyword, part)
+    return tuple(parts)
+
+
+def _constant_key(value) -> Optional[tuple]:
+    """VALUE with its type, hashable, if it is an atom or a tuple of them."""
+    kind = type(value)
+    if kind is float:
+        return kind, value.hex()  # tells -0.0 from 0.0
+    if kind in _ATOMS:
+        return kind, value
+    if kind is tuple:
+        inner = tuple(_constant_key(v) for v in value)
+        return None if None in inner else (kind, inner)
+    return None
 
 
 def _construct_application(ev, frame, ref, info, expr: n.Call):
