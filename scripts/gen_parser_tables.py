@@ -1,6 +1,6 @@
-"""Write dsl/syntax/kd_tables.json, the LALR tables of grammar/kd.lark as
-JSON, so kdsl starts without building them and without any cache file
-(never a pickle).
+"""Write dsl/syntax/kd_tables.py, the LALR tables of grammar/kd.lark as a
+module of plain literals, so kdsl starts without building them and without
+any cache file (never a pickle).
 
 Lark numbers states in an order that changes from run to run, so the file
 is not byte-for-byte reproducible; it records the grammar's SHA-256 and the
@@ -13,13 +13,21 @@ grammar.
 from __future__ import annotations
 
 import argparse
-import json
+import ast
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dsl.syntax.parser import TABLES_PATH, tables_current, tables_text  # noqa: E402
+
+
+def _check_literals(text: str) -> None:
+    """TEXT is a docstring and `TABLES = <a literal>`, nothing else."""
+    docstring, assignment = ast.parse(text).body
+    assert isinstance(docstring, ast.Expr) and isinstance(assignment, ast.Assign)
+    assert [t.id for t in assignment.targets] == ["TABLES"]
+    ast.literal_eval(assignment.value)
 
 
 def main(argv=None) -> int:
@@ -33,7 +41,7 @@ def main(argv=None) -> int:
         return 0
     if not tables_current():
         text = tables_text()
-        json.loads(text)  # well-formed before it is written
+        _check_literals(text)  # well-formed, and data only, before it is written
         TABLES_PATH.write_text(text, encoding="utf-8")
         print(f"wrote {TABLES_PATH} ({len(text)} bytes)")
     return 0

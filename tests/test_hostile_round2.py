@@ -88,6 +88,20 @@ def test_1_shipped_parser_tables_are_current_and_parse_like_the_grammar():
         assert repr(a) == repr(b), path
 
 
+def test_1_shipped_parser_tables_are_plain_literals():
+    """kd_tables.py is imported: it must be data only (a docstring and one
+    assignment of a literal), whatever writes it."""
+    import ast
+
+    from dsl.syntax import parser
+
+    body = ast.parse(parser.TABLES_PATH.read_text(encoding="utf-8")).body
+    assert [type(node) for node in body] == [ast.Expr, ast.Assign]
+    assert isinstance(body[0].value, ast.Constant) and [t.id for t in body[1].targets] == ["TABLES"]
+    tables = ast.literal_eval(body[1].value)  # raises on anything but literals
+    assert set(tables) >= {"lark", "grammar_crc32", "data", "memo"}
+
+
 def test_2_from_lines_cannot_name_the_standard_library(tmp_path):
     source = "from os import system\nmodel m {\n    x = Input(shape=(4,))\n    y: (None, 4) = system(\"id\")(x)\n" \
              "    output z = y -> Dense(2)\n}\n"

@@ -4,18 +4,18 @@
 diagnostics (a syntax error: the place, what was found and what was
 expected).  No Lark exception or traceback ever leaves this package.
 
-The LALR tables ship inside the package as JSON (`kd_tables.json`, written
-by `scripts/gen_parser_tables.py`, used only when they match the grammar
-and the installed Lark), so starting needs
-neither building them (about 80 ms) nor a cache: kdsl never unpickles a
-file, since a planted pickle would run code.  Each thread gets its own
+The LALR tables ship inside the package as a module of plain literals
+(`kd_tables.py`, written by `scripts/gen_parser_tables.py`, used only when
+they match the grammar and the installed Lark), so starting needs neither
+building them (about 80 ms) nor a cache: kdsl never unpickles a file, since
+a planted pickle would run code.  (A module of literals loads from its
+bytecode several times faster than the same data as JSON.)  Each thread gets its own
 parser (the post-lexer and the tree builder keep per-parse state), so
 parsing needs no lock.
 """
 
 from __future__ import annotations
 
-import json
 import zlib
 import os
 import threading
@@ -38,7 +38,7 @@ from .lalr import KdLalrParser
 from .lexer import KdLexer
 from .recovery import Failure, SyntaxFailure, recover
 
-TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.json"
+TABLES_PATH = Path(__file__).resolve().parent / "kd_tables.py"
 # The options the tables are built with; the post-lexer and the tree builder
 # are given to each parser when it is loaded.
 OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=False, maybe_placeholders=True,
@@ -46,7 +46,6 @@ OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=False, maybe_pl
 # Lark's basic lexer and LALR parser, with kdsl's faster loops
 # (dsl/syntax/lexer.py, dsl/syntax/lalr.py).
 PLUGINS = {"BasicLexer": KdLexer, "LALR_Parser": KdLalrParser}
-_INT_KEYS = "__int_keys__"
 
 
 def grammar_text() -> str:
@@ -60,28 +59,9 @@ def build_parser(grammar: Optional[str] = None) -> Lark:
                 _plugins=PLUGINS, **OPTIONS)
 
 
-def _encode(value):
-    """Lark's serialized tables as JSON: tuples become lists (Lark accepts
-    them back), dicts with integer keys are tagged."""
-    if isinstance(value, dict):
-        if all(isinstance(k, str) for k in value):
-            return {k: _encode(v) for k, v in value.items()}
-        if not all(isinstance(k, int) for k in value):
-            raise TypeError(f"unexpected keys in Lark's tables: {list(value)[:3]}")
-        return {_INT_KEYS: [[k, _encode(v)] for k, v in value.items()]}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(obj: dict):
-    if set(obj) == {_INT_KEYS}:
-        return {k: v for k, v in obj[_INT_KEYS]}
-    return obj
-
-
 def tables_text(grammar: Optional[str] = None) -> str:
-    """The JSON text of the parser tables for GRAMMAR (default: kd.lark)."""
+    """The text of the module `kd_tables.py` for GRAMMAR (default: kd.lark):
+    Lark's serialized tables as Python literals, and what they were built from."""
     import hashlib
 
     import lark
@@ -92,9 +72,16 @@ def tables_text(grammar: Optional[str] = None) -> str:
     data, memo = build_parser(grammar).memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items() if k not in ("postlex", "transformer", "_plugins")}
     document = {"lark": lark.__version__, "grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
-                "grammar_crc32": zlib.crc32(grammar.encode()),
-                "data": _encode(data), "memo": _encode(memo)}
-    return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
+                "grammar_crc32": zlib.crc32(grammar.encode()), "data": data, "memo": memo}
+    # One entry a line: a data file, read by Python, not by people.
+    entries = "".join(f"    {key!r}: {document[key]!r},\n" for key in sorted(document))
+    return f'"""{TABLES_DOC}"""\n\nTABLES = {{\n{entries}}}\n'
+
+
+# The docstring of kd_tables.py.
+TABLES_DOC = ("The LALR tables of grammar/kd.lark, as Lark serializes them: written by\n"
+              "scripts/gen_parser_tables.py (do not edit), loaded by dsl/syntax/parser.py\n"
+              "when they match the grammar and the installed Lark.  Plain literals only.\n")
 
 
 def _matches(document: dict) -> bool:
@@ -111,9 +98,10 @@ def _matches(document: dict) -> bool:
 
 def _read_tables() -> Optional[dict]:
     try:
-        return json.loads(TABLES_PATH.read_text(encoding="utf-8"), object_hook=_decode)
-    except (OSError, ValueError):
+        from .kd_tables import TABLES
+    except ImportError:  # not shipped (a checkout between grammar edits)
         return None
+    return TABLES if isinstance(TABLES, dict) else None
 
 
 def tables_current() -> bool:
