@@ -323,6 +323,7 @@ class Catalog:
         self._data_dir = data_dir
         self._layers: dict[str, Optional[ClassInfo]] = {}
         self._graphs: dict[str, ApplicationGraph] = {}
+        self._name_effects: dict[str, tuple] = {}  # asked twice for every layer the checker builds
 
     # -- general -----------------------------------------------------------
 
@@ -380,10 +381,12 @@ class Catalog:
         """(construct, first_call): the automatic-name prefixes a layer class
         uses up besides its own, when constructed and on its first call
         (MultiHeadAttention: ((), ("dropout", "softmax")))."""
-        raw = self.raw.get("name_effects", {}).get(self.canonical_layer(class_name) or class_name)
-        if raw is None:
-            return (), ()
-        return tuple(raw["construct"]), tuple(raw["first_call"])
+        known = self._name_effects.get(class_name)
+        if known is None:
+            raw = self.raw.get("name_effects", {}).get(self.canonical_layer(class_name) or class_name)
+            known = ((), ()) if raw is None else (tuple(raw["construct"]), tuple(raw["first_call"]))
+            self._name_effects[class_name] = known
+        return known
 
     def import_time_modules(self) -> frozenset:
         """Top-level modules loaded by importing Keras as a generated module

@@ -64,3 +64,27 @@ def test_every_default_a_binding_shares_is_immutable():
     assert len(defaults) > 1000
     mutable = [(cls, key, value) for cls, key, value in defaults if not _immutable(value)]
     assert not mutable
+
+
+# ------------------------------------------------ shape rules' results (Evaluator.shape_results)
+
+def test_a_reused_rule_result_is_that_of_the_same_input_types():
+    result = _check("a = Dense(8)(x)", "b = Dense(8)(a)", "c = Dense(8)(b)", "output c")
+    assert not _errors(result)
+    dense = [inst for inst in result.graphs["m"].instances if inst.cls == "Dense"]
+    assert [[tuple(w.shape) for w in inst.weights] for inst in dense] == [[(4, 8), (8,)], [(8, 8), (8,)], [(8, 8), (8,)]]
+    outputs = [inst.calls[0].outputs for inst in dense]
+    assert [t.type.shape for t in outputs] == [(None, 8)] * 3
+    assert len({id(t) for t in outputs}) == 3  # each call's own tensor
+
+
+def test_a_shared_layer_is_still_checked_on_each_call():
+    # `d(y)` meets the result kept for `e(y)`: the sharing check must still see it.
+    result = _check("y = Input(shape=(6,))", "e = Dense(8)(y)", "d = Dense(8)", "a = d(x)", "c = d(y)", "output c")
+    assert (codes.SHARED_WEIGHTS_MISFIT, 7) in _errors(result), result.diagnostics
+
+
+def test_the_trainable_argument_reaches_the_rule_every_time():
+    result = _check("a = Dense(8, trainable=False)(x)", "b = Dense(8)(a)", "c = Dense(8, trainable=False)(b)", "output c")
+    dense = [inst for inst in result.graphs["m"].instances if inst.cls == "Dense"]
+    assert [[w.trainable for w in inst.weights] for inst in dense] == [[False, False], [True, True], [False, False]]

@@ -71,6 +71,8 @@ class Evaluator:
         # (layer class, constant arguments) -> the arguments bound and checked
         # (check/instances.construct): models repeat the same layers.
         self.bindings: dict = {}
+        # (binding, input types, call arguments) -> a shape rule's (outputs, weights)
+        self.shape_results: dict = {}
         self.annotating = False  # evaluating the value of an annotated statement
         if facts is not None:
             # Shadow the hot methods only when recording: checking from the

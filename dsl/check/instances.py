@@ -90,6 +90,7 @@ def construct(ev, frame, ref, expr: n.Call):
     ev.names.use(cat.name_effects(info.canonical)[0])  # sublayers made by the constructor
     inst = Instance("layer", info.canonical, bound, name, expr.span, frame.file.display, explicit)
     inst.trainable = bound.get("trainable", True) is not False
+    inst.binding = key
     frame.graph.instances.append(inst)
     return inst
 
@@ -283,6 +284,10 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         return _record(ev, frame, inst, args, kwargs, span, outputs, weights)
     in_types = tuple(_types(a) for a in args)
     call_kwargs = {k: _types(v) for k, v in kwargs.items()}
+    key = _result_key(inst, in_types, call_kwargs)
+    known = ev.shape_results.get(key) if key is not None else None
+    if known is not None:  # the same layer arguments applied to the same types before
+        return _record(ev, frame, inst, args, kwargs, span, *known, checked=True)
     rule = rules.lookup(inst.cls) if inst.kind == "layer" else None
     if rule is None:
         if inst.kind == "layer" and inst.cls not in ev.warned_classes and not ev.annotating:
@@ -301,7 +306,26 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         # An argument of a type the rule cannot use (Keras would reject it too).
         raise SourceError(codes.INVALID_ARGUMENT, _rule_message(inst, f"{inst.cls} cannot be built with these arguments ({exc})", names),
                      inst.span, f"check the arguments against keras.layers.{inst.cls}") from None
-    return _record(ev, frame, inst, args, kwargs, span, result.outputs, tuple(result.weights))
+    weights = tuple(result.weights)
+    check_buildable(inst.label, result.outputs, weights, span)
+    if key is not None:
+        ev.shape_results[key] = (result.outputs, weights)
+    return _record(ev, frame, inst, args, kwargs, span, result.outputs, weights, checked=True)
+
+
+def _result_key(inst: Instance, in_types: tuple, call_kwargs: dict) -> Optional[tuple]:
+    """The key of a shape rule's result in `Evaluator.shape_results`, or None.
+    A rule is a pure function of the layer's class and arguments (its name
+    aside: kept out of `inst.binding`, as no rule reads it) and of the types
+    it is applied to; its outputs and weights are immutable records."""
+    if inst.binding is None:
+        return None
+    key = (inst.binding, in_types, tuple(call_kwargs.items()) if call_kwargs else ())
+    try:
+        hash(key)
+    except TypeError:  # a list of inputs (Concatenate's), or an unhashable call argument
+        return None
+    return key
 
 
 def _is_dim(d) -> bool:
@@ -371,9 +395,11 @@ def new_op(ev, frame, cls: str, prefix: str, span: n.Span) -> Instance:
     return inst
 
 
-def _record(ev, frame, inst, args, kwargs, span, out_types, weights):
-    """Check shared weights, then add the node and its output tensors to the graph."""
-    check_buildable(inst.label, out_types, weights, span)
+def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bool = False):
+    """Check shared weights, then add the node and its output tensors to the
+    graph.  CHECKED: the outputs and weights passed `check_buildable` already."""
+    if not checked:
+        check_buildable(inst.label, out_types, weights, span)
     if weights is not None:
         _check_sharing(inst, weights, args, span)
     if not inst.calls and inst.kind not in ("model", "application"):

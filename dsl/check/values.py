@@ -107,6 +107,7 @@ class Instance:
     nested: Any = None  # evaluation data for kd models (definition, params)
     touched: bool = False  # `.trainable` was set through a name
     wrapped: bool = False  # the inner layer of a wrapper (Bidirectional, TimeDistributed)
+    binding: Optional[tuple] = None  # its arguments' key in Evaluator.bindings, when they are all constants
 
     @property
     def label(self) -> str:
