@@ -88,3 +88,19 @@ def test_the_trainable_argument_reaches_the_rule_every_time():
     result = _check("a = Dense(8, trainable=False)(x)", "b = Dense(8)(a)", "c = Dense(8, trainable=False)(b)", "output c")
     dense = [inst for inst in result.graphs["m"].instances if inst.cls == "Dense"]
     assert [[w.trainable for w in inst.weights] for inst in dense] == [[False, False], [True, True], [False, False]]
+
+
+def test_layers_told_apart_by_name_alone_share_a_binding_and_keep_their_names():
+    result = _check('a = Dense(8, name="first")(x)', 'b = Dense(8, name="second")(a)', "c = Dense(8)(b)",
+                    'd = Dense(8, use_bias=False, name="fourth")(c)', "output d")
+    assert not _errors(result)
+    dense = [inst for inst in result.graphs["m"].instances if inst.cls == "Dense"]
+    assert [(inst.name, inst.args["name"], inst.explicit_name) for inst in dense] == [
+        ("first", "first", True), ("second", "second", True), ("dense", None, False), ("fourth", "fourth", True)]
+    assert [inst.args["use_bias"] for inst in dense] == [True, True, True, False]
+    assert list(dense[1].args) == list(dense[0].args)  # the name in its place
+
+
+def test_a_bad_name_is_refused_where_a_binding_is_reused():
+    result = _check('a = Dense(8, name="first")(x)', "b = Dense(8, name=3)(a)", "output b")
+    assert (codes.WRONG_KIND, 4) in _errors(result), result.diagnostics

@@ -74,6 +74,8 @@ def construct(ev, frame, ref, expr: n.Call):
     known = ev.bindings.get(key) if key is not None else None
     if known is not None:
         bound = dict(known)
+        if "name" in kwargs:
+            bound["name"] = kwargs["name"]  # the key holds its place, not its value
         name, explicit = _instance_name(ev, frame, expr, bound, info.keras_class)
     else:
         bound = bind_arguments(info.signature, args, kwargs, expr, what, base_kwargs())
@@ -102,7 +104,7 @@ def _binding_key(cls: str, args: list, kwargs: dict) -> Optional[tuple]:
     checks are pure functions of the values and their types; the types are
     in the key, since `1`, `1.0` and `True` are equal but not the same
     argument.  Such values, and every catalog default, are immutable, so
-    instances can share them."""
+    instances can share them.  A given `name` counts by its place only."""
     parts = [cls, len(args)]
     for value in args:
         part = _constant_key(value)
@@ -113,8 +115,13 @@ def _binding_key(cls: str, args: list, kwargs: dict) -> Optional[tuple]:
         part = _constant_key(value)
         if part is None:
             return None
-        parts += (keyword, part)
+        # Applications name every layer: the name's place is in the key, its
+        # value is the instance's own (no check or rule looks at it).
+        parts += (keyword, _NAME_GIVEN if keyword == "name" else part)
     return tuple(parts)
+
+
+_NAME_GIVEN = ("name given",)
 
 
 def _constant_key(value) -> Optional[tuple]:
