@@ -4,7 +4,7 @@ Python 3.11's `@dataclass` compiles several methods per class with a
 separate `exec` each, and `slots=True` builds the class twice; with some 80
 records on the way to `kdsl check`, that was a third of its start-up.  A
 `@record` class gets the same generated `__init__` (as fast to call as a
-dataclass's), and generic `__repr__`, `__eq__` and `__hash__` shared by all
+dataclass's, compiled when the first instance is built), and generic `__repr__`, `__eq__` and `__hash__` shared by all
 records.  Supported: defaults, `field(default_factory=...)` (and
 `compare=False`, `repr=False`), `eq`, `frozen`, `slots`, `__post_init__`,
 inheritance from another record, `fields()` and `replace()`.
@@ -110,6 +110,24 @@ def _init_source(all_fields: list, frozen: bool, post_init: bool) -> tuple:
     return source, env
 
 
+def _first_init(made_class: list, all_fields: list, frozen: bool, post_init: bool):
+    """A record's first __init__: it compiles the real one (one small
+    function, as dataclasses makes), puts it on the class and calls it.
+    Compiling costs about 40 us a record, and a run uses about half of
+    the records it imports, so each is compiled when first built."""
+
+    def __init__(self, *args, **kwargs):
+        source, env = _init_source(all_fields, frozen, post_init)
+        exec(source, env)
+        real = env["__init__"]
+        cls = made_class[0]
+        real.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = real
+        real(self, *args, **kwargs)
+
+    return __init__
+
+
 def record(cls=None, /, *, eq: bool = True, frozen: bool = False, slots: bool = False):
     """Make CLS a record (as `@dataclass(eq=..., frozen=..., slots=...)` would)."""
 
@@ -120,12 +138,12 @@ def record(cls=None, /, *, eq: bool = True, frozen: bool = False, slots: bool = 
         own = _own_fields(cls)
         names = {f.name for f in own}
         all_fields = [f for f in inherited if f.name not in names] + own
-        source, env = _init_source(all_fields, frozen, hasattr(cls, "__post_init__"))
-        exec(source, env)  # one small function per record, as dataclasses does
+        made_class: list = []  # the class, once made: the first __init__ call replaces itself on it
         namespace = {k: v for k, v in cls.__dict__.items() if k not in names and k not in ("__dict__", "__weakref__")}
         if slots:
             namespace["__slots__"] = tuple(f.name for f in own)
-        namespace.update(__init__=env["__init__"], __record_fields__=tuple(all_fields), __record_own__=tuple(own),
+        namespace.update(__init__=_first_init(made_class, all_fields, frozen, hasattr(cls, "__post_init__")),
+                         __record_fields__=tuple(all_fields), __record_own__=tuple(own),
                          __record_compared__=tuple(f.name for f in all_fields if f.compare),
                          __match_args__=tuple(f.name for f in all_fields))
         namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
@@ -139,6 +157,7 @@ def record(cls=None, /, *, eq: bool = True, frozen: bool = False, slots: bool = 
             namespace["__delattr__"] = _frozen_setattr
         made = type(cls)(cls.__name__, cls.__bases__, namespace)
         made.__qualname__ = cls.__qualname__
+        made_class.append(made)
         return made
 
     return wrap if cls is None else wrap(cls)
