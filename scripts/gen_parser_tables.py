@@ -1,13 +1,16 @@
-"""Write dsl/syntax/kd_tables.py, the LALR tables of grammar/kd.lark as a
-module of plain literals, so kdsl starts without building them and without
-any cache file (never a pickle).
+"""Write dsl/vendor/lark_runtime.py and dsl/syntax/kd_tables.py: the
+installed Lark's LALR runtime, as Lark's stand-alone tool extracts it, and
+the LALR tables of grammar/kd.lark as a module of plain literals, so kdsl
+starts without importing Lark's package, without building the tables and
+without any cache file (never a pickle).
 
-Lark numbers states in an order that changes from run to run, so the file
-is not byte-for-byte reproducible; it records the grammar's SHA-256 and the
-Lark version it was built from, and kdsl uses it only when both match (else
-it builds the tables in memory).  `--check` exits 1 when they do not match;
-tests/test_parse.py checks the same and that the tables parse like the
-grammar.
+Lark numbers states in an order that changes from run to run, so the
+tables are not byte-for-byte reproducible; they record the grammar's
+SHA-256 and the Lark version they were built with, and kdsl uses them only
+when both match the grammar and the runtime (else it builds the tables in
+memory with the installed Lark).  The runtime is reproducible: the tests
+compare it with what the installed Lark extracts.  `--check` exits 1 when
+either is stale.
 """
 
 from __future__ import annotations
@@ -15,11 +18,45 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_PATH = ROOT / "dsl" / "vendor" / "lark_runtime.py"
 
-from dsl.syntax.parser import TABLES_PATH, tables_current, tables_text  # noqa: E402
+# The docstring of lark_runtime.py.
+RUNTIME_DOC = ("Lark {version}'s LALR(1) parser runtime, as Lark's stand-alone tool\n"
+               "(lark.tools.standalone) extracts it: written by scripts/gen_parser_tables.py\n"
+               "(do not edit).  kdsl parses with it, so that starting needs no import of\n"
+               "Lark's package (its grammar compiler, Earley parsers, caches).  This file is\n"
+               "under Lark's license for its stand-alone code, the Mozilla Public License 2.0,\n"
+               "as the notice below says.\n")
+
+
+def runtime_text() -> str:
+    """The text of `lark_runtime.py`: the installed Lark's `standalone`
+    sections, in the tool's order, docstrings stripped but the first file's
+    (as the tool does), without tables."""
+    import lark
+    from lark.tools import standalone
+
+    lark_dir = Path(lark.__file__).resolve().parent
+    parts = [f'"""{RUNTIME_DOC.format(version=lark.__version__)}"""', f'__version__ = "{lark.__version__}"']
+    for i, name in enumerate(standalone.EXTRACT_STANDALONE_FILES):
+        lines = (lark_dir / name).read_text(encoding="utf-8").splitlines(True)
+        code = standalone.extract_sections(lines)["standalone"]
+        if i:
+            code = standalone.strip_docstrings(partial(next, iter(code.splitlines(True))))
+        parts.append(code)
+    return "\n".join(parts) + "\n"
+
+
+def runtime_current() -> bool:
+    """Whether the shipped runtime is what the installed Lark extracts."""
+    try:
+        return RUNTIME_PATH.read_text(encoding="utf-8") == runtime_text()
+    except OSError:
+        return False
 
 
 def _check_literals(text: str) -> None:
@@ -32,8 +69,21 @@ def _check_literals(text: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when the tables are stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the runtime or the tables are stale")
     args = parser.parse_args(argv)
+    if args.check:
+        if not runtime_current():
+            print(f"{RUNTIME_PATH} is not the installed Lark's runtime; run: python scripts/gen_parser_tables.py")
+            return 1
+    elif not runtime_current():
+        text = runtime_text()
+        compile(text, str(RUNTIME_PATH), "exec")  # well-formed before it is written
+        RUNTIME_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {RUNTIME_PATH} ({len(text)} bytes)")
+    # Imported only now: the parser needs the runtime.
+    sys.path.insert(0, str(ROOT))
+    from dsl.syntax.parser import TABLES_PATH, tables_current, tables_text
+
     if args.check:
         if not tables_current():
             print(f"{TABLES_PATH} is out of date with grammar/kd.lark; run: python scripts/gen_parser_tables.py")

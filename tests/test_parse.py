@@ -318,8 +318,7 @@ def test_not_after_a_tighter_operator_is_refused_where_it_stands():
 def _token_stream(lexer, text: str) -> list:
     """Every token LEXER makes of TEXT with its positions, then the error it
     stops with (its class, place and the terminals it allowed), if any."""
-    from lark.exceptions import UnexpectedCharacters
-    from lark.parser_frontends import LexerThread
+    from dsl.vendor.lark_runtime import LexerThread, UnexpectedCharacters
 
     found = []
     try:
@@ -331,8 +330,7 @@ def _token_stream(lexer, text: str) -> list:
 
 
 def _both_lexers():
-    from lark.lexer import BasicLexer
-
+    from dsl.vendor.lark_runtime import BasicLexer
     from dsl.syntax.lexer import KdLexer
     from dsl.syntax.parser import thread_parser
 
@@ -367,8 +365,7 @@ def test_the_lexer_loop_makes_larks_tokens_and_errors_on_any_text(pieces):
 def test_the_lexer_leaves_what_it_does_not_know_to_larks_loop():
     from copy import copy
 
-    from lark.lexer import BasicLexer
-
+    from dsl.vendor.lark_runtime import BasicLexer
     from dsl.syntax.lexer import KdLexer
     from dsl.syntax.parser import thread_parser
 
@@ -385,9 +382,8 @@ def test_the_lexer_leaves_what_it_does_not_know_to_larks_loop():
 
 def _both_parsers():
     """Two parsers from the shipped tables: kdsl's loop, and Lark's."""
-    from lark import Lark
-
     from dsl.syntax import parser as p
+    from dsl.vendor.lark_runtime import Lark
 
     tables = p._tables()
     assert tables is not None, "the shipped tables are not current"
@@ -412,9 +408,8 @@ def _dump(value):
 def _outcome(parser, text: str, start: str = "start"):
     """The tree PARSER builds of TEXT, or what its error says: the class,
     the token with its place, what was expected and where the parser stood."""
-    from lark.exceptions import UnexpectedInput
-
     from dsl.diagnostics import SourceError
+    from dsl.vendor.lark_runtime import UnexpectedInput
     from dsl.limits import DEFAULT_LIMITS
 
     parser.options.transformer.reset(DEFAULT_LIMITS)

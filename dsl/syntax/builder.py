@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast as pyast
 import warnings
-from lark import Token
+from ..vendor.lark_runtime import Token
 
 from .. import codes
 from ..diagnostics import SourceError

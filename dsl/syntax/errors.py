@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from ..vendor.lark_runtime import Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .. import codes
 from ..diagnostics import Diagnostic

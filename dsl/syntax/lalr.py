@@ -19,12 +19,9 @@ from __future__ import annotations
 
 from itertools import chain
 
-from lark.exceptions import UnexpectedInput, UnexpectedToken
-from lark.lexer import Token
-from lark.parsers.lalr_analysis import Shift
-from lark.parsers.lalr_interactive_parser import InteractiveParser
-from lark.parsers.lalr_parser import LALR_Parser, _Parser
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from ..vendor.lark_runtime import (
+    InteractiveParser, LALR_Parser, ParseConf, ParserState, Shift, Token, UnexpectedInput, UnexpectedToken, _Parser,
+)
 
 
 def _decoded_actions(states: dict, callbacks: dict) -> dict:

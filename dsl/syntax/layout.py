@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from lark import Token
+from ..vendor.lark_runtime import Token
 
 from .. import codes
 from ..diagnostics import SourceError

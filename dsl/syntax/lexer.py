@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from lark import Token
-from lark.lexer import BasicLexer, UnlessCallback
+from ..vendor.lark_runtime import BasicLexer, Token, UnlessCallback
 
 # Python's re takes at most this many named groups in one expression.
 _MAX_GROUPS = 100

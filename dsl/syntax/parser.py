@@ -23,8 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from lark import Lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 from .. import codes
 from ..diagnostics import Diagnostic, KdError, SourceError
@@ -35,6 +33,8 @@ from .builder import TreeBuilder, _span
 from .errors import syntax_error
 from .layout import Layout
 from .lalr import KdLalrParser
+from ..vendor.lark_runtime import Lark, UnexpectedCharacters, UnexpectedInput
+from ..vendor.lark_runtime import __version__ as RUNTIME_VERSION
 from .lexer import KdLexer
 from .recovery import Failure, SyntaxFailure, recover
 
@@ -53,10 +53,26 @@ def grammar_text() -> str:
     return resource_path("grammar", "kd.lark").read_text(encoding="utf-8")
 
 
+def _serialized(grammar: str) -> tuple:
+    """(data, memo): GRAMMAR's tables built by the installed Lark, serialized."""
+    import lark
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    data, memo = lark.Lark(grammar, postlex=Layout(), **OPTIONS).memo_serialize([TerminalDef, Rule])
+    data["options"] = {k: v for k, v in data["options"].items() if k not in ("postlex", "transformer", "_plugins")}
+    return data, memo
+
+
+def _load(data: dict, memo: dict) -> Lark:
+    """A parser run by the shipped runtime from serialized tables."""
+    return Lark._load_from_dict(data, memo, postlex=Layout(), transformer=TreeBuilder(), _plugins=PLUGINS)
+
+
 def build_parser(grammar: Optional[str] = None) -> Lark:
-    """A parser built from the grammar itself (no tables, no cache)."""
-    return Lark(grammar if grammar is not None else grammar_text(), postlex=Layout(), transformer=TreeBuilder(),
-                _plugins=PLUGINS, **OPTIONS)
+    """A parser whose tables the installed Lark builds from the grammar
+    itself (not the shipped tables, no cache), run by the shipped runtime."""
+    return _load(*_serialized(grammar if grammar is not None else grammar_text()))
 
 
 def tables_text(grammar: Optional[str] = None) -> str:
@@ -65,12 +81,9 @@ def tables_text(grammar: Optional[str] = None) -> str:
     import hashlib
 
     import lark
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
 
     grammar = grammar if grammar is not None else grammar_text()
-    data, memo = build_parser(grammar).memo_serialize([TerminalDef, Rule])
-    data["options"] = {k: v for k, v in data["options"].items() if k not in ("postlex", "transformer", "_plugins")}
+    data, memo = _serialized(grammar)
     document = {"lark": lark.__version__, "grammar_sha256": hashlib.sha256(grammar.encode()).hexdigest(),
                 "grammar_crc32": zlib.crc32(grammar.encode()), "data": data, "memo": memo}
     # One entry a line: a data file, read by Python, not by people.
@@ -81,16 +94,13 @@ def tables_text(grammar: Optional[str] = None) -> str:
 # The docstring of kd_tables.py.
 TABLES_DOC = ("The LALR tables of grammar/kd.lark, as Lark serializes them: written by\n"
               "scripts/gen_parser_tables.py (do not edit), loaded by dsl/syntax/parser.py\n"
-              "when they match the grammar and the installed Lark.  Plain literals only.\n")
-
+              "when they match the grammar and the shipped Lark runtime.  Plain literals only.\n")
 
 def _matches(document: dict) -> bool:
-    import lark
-
     # A checksum, not a digest: the tables are no secret and the grammar is
     # shipped beside them; this only notices a grammar edited since (the
     # tests compare the tables in full).  zlib loads far faster than hashlib.
-    if document.get("lark") != lark.__version__ or document.get("grammar_crc32") != zlib.crc32(grammar_text().encode()):
+    if document.get("lark") != RUNTIME_VERSION or document.get("grammar_crc32") != zlib.crc32(grammar_text().encode()):
         return False
     built_with = document.get("data", {}).get("options", {})
     return all(built_with.get(key) == value for key, value in OPTIONS.items())
@@ -105,7 +115,7 @@ def _read_tables() -> Optional[dict]:
 
 
 def tables_current() -> bool:
-    """Whether the shipped tables were built from this grammar with this Lark."""
+    """Whether the shipped tables were built from this grammar by the Lark of the shipped runtime."""
     document = _read_tables()
     return document is not None and _matches(document)
 
@@ -126,11 +136,7 @@ def thread_parser() -> Lark:
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:
         tables = _tables()
-        if tables is None:
-            parser = build_parser()
-        else:
-            parser = Lark._load_from_dict(tables["data"], tables["memo"], postlex=Layout(), transformer=TreeBuilder(),
-                                          _plugins=PLUGINS)
+        parser = build_parser() if tables is None else _load(tables["data"], tables["memo"])
         _LOCAL.parser = parser
     return parser
 

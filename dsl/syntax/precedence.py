@@ -22,7 +22,7 @@ one BoolOp, and `a + b - c` is folded by the builder as before.
 
 from __future__ import annotations
 
-from lark import Token
+from ..vendor.lark_runtime import Token
 
 from .. import codes
 from ..diagnostics import SourceError
