@@ -10,7 +10,6 @@ import argparse
 import gc
 import os
 import sys
-import traceback
 from .records import replace
 from pathlib import Path
 from typing import Optional
@@ -569,6 +568,8 @@ def main(argv: Optional[list] = None) -> int:
     except Exception:  # a bug in kdsl, not in the input
         print("internal error in kdsl, please report", file=sys.stderr)
         if getattr(args, "debug", False) or os.environ.get("KDSL_DEBUG"):
+            import traceback  # only here: it costs a few ms of every start
+
             traceback.print_exc()
         return EXIT_USAGE
 

@@ -450,3 +450,27 @@ def test_the_lalr_loop_builds_larks_trees_and_errors_on_any_text(pieces):
     text = "".join(pieces)
     assert _outcome(kd_parser, text) == _outcome(lark_parser, text)
     assert _outcome(kd_parser, text, "value_start") == _outcome(lark_parser, text, "value_start")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(["a", "é", " ", "\\", "n", "x", "0", "'", '"', "\x00", "\ud800", "\t", "u", "{"]), max_size=8),
+       st.sampled_from(['"', "'"]))
+def test_a_string_literal_means_what_python_reads(inner, quote):
+    """Plain literals skip Python's parser; the value (or the refusal) must be the same."""
+    import warnings
+
+    text = quote + inner + quote
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            expected = pyast.literal_eval(text)
+    except (SyntaxError, ValueError, Warning):
+        expected = None
+    try:
+        value = parse_value(text)
+    except KdError:
+        value = None  # not a string literal of kd's grammar at all, or refused
+    if value is not None:
+        assert isinstance(value, n.Constant) and value.value == expected, text
+    else:
+        assert expected is None or quote in inner or "\\" in inner, text
