@@ -202,7 +202,7 @@ def scope_of(file, definition) -> Scope:
         return cached
     params = tuple(p.name for p in (definition.params or []))
     broken = frozenset(name for b in file.module.broken if _inside(b.span, definition.span) for name in b.targets)
-    assigned = frozenset(name.id for name in bindings(definition.body)) | broken
+    assigned = frozenset(name.id for name in index_of(file, definition).bound) | broken
     scope = Scope(definition, params, assigned, frozenset(params) | assigned, broken)
     file.scopes[id(definition)] = scope
     return scope
@@ -238,6 +238,7 @@ class BodyIndex:
     namespaced: set  # ids of class names resolved in a Keras module (`kernel_initializer=HeNormal()`)
     calls: list  # every Call node
     ops: list = field(default_factory=list)  # every `ops.NAME` Attribute node (kd 1.1)
+    bound: list = field(default_factory=list)  # every Name node the body binds (`bindings`), in source order
 
 
 def _namespaced_values(node):
@@ -265,7 +266,8 @@ def index_of(file, definition) -> BodyIndex:
     cached = file.indexes.get(id(definition))
     if cached is not None:
         return cached
-    stored = {id(name) for name in bindings(definition.body)}
+    bound = bindings(definition.body)
+    stored = {id(name) for name in bound}
     # The `layout` of a layout statement names the statement, not a value.
     stored |= {id(call.func) for call in map(layout_call, iter_statements(definition.body)) if call is not None}
     loads, callees, namespaced, calls, ops = [], set(), set(), [], []
@@ -283,6 +285,6 @@ def index_of(file, definition) -> BodyIndex:
             if kind is n.Call or kind is n.CompileStmt:
                 for value in _namespaced_values(node):
                     _namespaced_classes(value, namespaced)
-    index = BodyIndex(loads, callees, namespaced, calls, ops)
+    index = BodyIndex(loads, callees, namespaced, calls, ops, bound)
     file.indexes[id(definition)] = index
     return index

@@ -13,7 +13,7 @@ from ..diagnostics import Diagnostic, Related, SourceError, suggest
 from .layouts import check_layout_placement
 from .naming import input_statements, is_input_call
 from .scope import (
-    OPS_NAMESPACE, bindings, called_definitions, global_names, index_of, iter_statements, loads, lost_statements,
+    OPS_NAMESPACE, called_definitions, global_names, index_of, iter_statements, loads, lost_statements,
     resolve_global, scope_of,
 )
 
@@ -107,7 +107,7 @@ def check_unused(file, definition) -> list:
     out = []
     reported = set()
     outputs = {name.id for s in definition.body if isinstance(s, n.Output) for name in s.names}
-    for name in bindings(definition.body):
+    for name in index_of(file, definition).bound:
         if name.id in read or name.id in outputs or name.id.startswith("_") or name.id in reported:
             continue
         if _is_loop_target(definition.body, name):
@@ -180,7 +180,7 @@ def check_reserved(file) -> list:
             if item.name == OPS_NAMESPACE:
                 out.append(_d(file, codes.RESERVED_NAME, f"{what}; a block or model cannot be named so", item.name_span))
             names = [(p.name, p.span) for p in item.params or []]
-            names += [(b.id, b.span) for b in bindings(item.body)]
+            names += [(b.id, b.span) for b in index_of(file, item).bound]
             out += [_d(file, codes.RESERVED_NAME, f"{what}; it cannot be bound", span, "choose another name")
                     for name, span in names if name == OPS_NAMESPACE]
     return out
