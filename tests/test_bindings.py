@@ -104,3 +104,4 @@ def test_layers_told_apart_by_name_alone_share_a_binding_and_keep_their_names():
 def test_a_bad_name_is_refused_where_a_binding_is_reused():
     result = _check('a = Dense(8, name="first")(x)', "b = Dense(8, name=3)(a)", "output b")
     assert (codes.WRONG_KIND, 4) in _errors(result), result.diagnostics
+

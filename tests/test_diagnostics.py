@@ -447,6 +447,16 @@ def test_kd906_huge_model():
     assert d.severity == "warning"
 
 
+def test_kd906_counts_only_the_layers_keras_keeps():
+    # The 75 GiB layer feeds nothing the output needs: Keras's Model drops it.
+    found = diagnostics(model("x = Input(shape=(100000,))", "unused = x -> Dense(200000)", "output y = x -> Dense(2)"))
+    assert "KD906" not in [d.code for d in found]
+    result = check_text(model(INPUT, "a = Dense(8)(x)", "b = Dense(3)(a)", "c = add(a, Dense(8)(x))", "output c"), "t.kd")
+    graph = result.graphs["m"]
+    assert sorted(i.name for i in graph.reached_layers()) == sorted(i.name for i in graph.model_layers())
+    assert len(graph.reached_layers()) == 3
+
+
 def test_kd905_value_dropped():
     rejects(model(INPUT, "Dense(3)(x)", "output x"), "KD905", 3, "not used")
 

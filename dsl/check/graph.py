@@ -97,6 +97,17 @@ class ModelGraph:
         of `model.layers`."""
         return [op for op in keras_order(self) if not isinstance(op, InputSpec) and op.kind != "op"]
 
+    def reached_layers(self) -> list:
+        """The instances of `model_layers`, in no particular order: what a
+        sum over the model's layers needs, without Keras's ordering."""
+        ordered, _ = _traverse(self)
+        found = {}
+        for node in ordered:
+            op = _operation(node)
+            if not isinstance(op, InputSpec) and op.kind != "op":
+                found[id(op)] = op
+        return list(found.values())
+
 
 # ------------------------------------------------------------- Keras order
 

@@ -15,7 +15,7 @@ HUGE_WEIGHT_BYTES = 64 * 2**30
 
 def _check_weight_memory(ev, frame) -> None:
     """KD906 when the model's weights alone need more than HUGE_WEIGHT_BYTES."""
-    params = sum(w.size for inst in frame.graph.model_layers() for w in (inst.weights or ()))
+    params = sum(w.size for inst in frame.graph.reached_layers() for w in (inst.weights or ()))
     if params * 4 > HUGE_WEIGHT_BYTES:
         ev.report(frame.file.display, codes.HUGE_MODEL, f"model `{frame.graph.name}` has {params:.3g} parameters: its "
                   f"weights alone need about {params * 4 / 2**30:,.0f} GiB as float32", frame.definition.name_span,
