@@ -323,6 +323,8 @@ class TreeBuilder:
         # Most expressions have no operator: their one child is the node.
         return children[0] if len(children) == 1 else resolve(children, self)
 
+    operators.passes_one_child = True  # the parser's loop need not call it for one child (syntax/lalr.py)
+
     def comparison(self, children):
         left, rest = children[0], children[1:]
         ops = [t.value for t in rest[0::2]]

@@ -20,13 +20,16 @@ from __future__ import annotations
 from itertools import chain
 
 from ..vendor.lark_runtime import (
-    InteractiveParser, LALR_Parser, ParseConf, ParserState, Shift, Token, UnexpectedInput, UnexpectedToken, _Parser,
+    ExpandSingleChild, InteractiveParser, LALR_Parser, ParseConf, ParserState, Shift, Token, UnexpectedInput,
+    UnexpectedToken, _Parser,
 )
 
 
 def _decoded_actions(states: dict, callbacks: dict) -> dict:
     """Each state's actions as tuples: (True, next state) for a shift (and a
-    goto), (False, values taken, rule name, callback) for a reduction."""
+    goto), (False, values taken, rule name, callback) for a reduction.  The
+    callback is None where the reduction passes its one value through
+    unchanged (see `_passes_its_value`)."""
     decoded = {}
     for state, actions in states.items():
         row = {}
@@ -34,9 +37,20 @@ def _decoded_actions(states: dict, callbacks: dict) -> dict:
             if action is Shift:
                 row[symbol] = (True, arg)
             else:
-                row[symbol] = (False, len(arg.expansion), arg.origin.name, callbacks[arg])
+                size, callback = len(arg.expansion), callbacks[arg]
+                row[symbol] = (False, size, arg.origin.name, None if _passes_its_value(size, callback) else callback)
         decoded[state] = row
     return decoded
+
+
+def _passes_its_value(size: int, callback) -> bool:
+    """Whether reducing one value with CALLBACK gives that value back: Lark's
+    wrapper for a `?rule` with one child, or a tree-builder method marked
+    `passes_one_child`.  A line like `x = Dense(8)(x)` has six such
+    reductions of seventeen."""
+    if size != 1:
+        return False
+    return isinstance(callback, ExpandSingleChild) or getattr(callback, "passes_one_child", False) is True
 
 
 class _FastLoop(_Parser):
@@ -78,13 +92,16 @@ class _FastLoop(_Parser):
                         push_value(on_token[kind](token) if kind in on_token else token)
                         break
                     _, size, name, callback = action
-                    if size:
-                        taken = values[-size:]
-                        del states[-size:]
-                        del values[-size:]
+                    if callback is None:  # the one value stays where it is
+                        del states[-1]
                     else:
-                        taken = []
-                    push_value(callback(taken))
+                        if size:
+                            taken = values[-size:]
+                            del states[-size:]
+                            del values[-size:]
+                        else:
+                            taken = []
+                        push_value(callback(taken))
                     push_state(actions[states[-1]][name][1])
                     if states[-1] == end_state and kind == "$END":
                         return values[-1]
