@@ -327,7 +327,9 @@ def _result_key(inst: Instance, in_types: tuple, call_kwargs: dict) -> Optional[
     it is applied to; its outputs and weights are immutable records."""
     if inst.binding is None:
         return None
-    key = (inst.binding, in_types, tuple(call_kwargs.items()) if call_kwargs else ())
+    # A TensorType hashes and compares in Python; its fields in a tuple, in C.
+    types = tuple((t.shape, t.dtype) if type(t) is TensorType else t for t in in_types)
+    key = (inst.binding, types, tuple(call_kwargs.items()) if call_kwargs else ())
     try:
         hash(key)
     except TypeError:  # a list of inputs (Concatenate's), or an unhashable call argument

@@ -367,10 +367,12 @@ def children(node) -> list:
 def walk(node):
     """NODE and every node inside it, depth first, without recursion."""
     stack = [node]
+    pop, extend, fields_of = stack.pop, stack.extend, _FIELDS_BY_TYPE
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
-        stack.extend(reversed(children(current)))
+        if fields_of[type(current)]:  # names and constants, most nodes, hold none
+            extend(reversed(children(current)))
 
 
 _FIELDS_BY_TYPE.update({cls: _CHILD_FIELDS[cls.__name__] for cls in (
