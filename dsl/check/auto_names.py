@@ -45,6 +45,8 @@ class AutoNames:
     def use(self, prefixes) -> None:
         """Count up PREFIXES (an iterable, or a mapping prefix -> count): the
         names a layer's sublayers or an application's unnamed layers take."""
+        if not prefixes:  # most layers make no sublayers
+            return
         items = prefixes.items() if hasattr(prefixes, "items") else ((p, 1) for p in prefixes)
         for prefix, count in items:
             self.counts[prefix] = self.counts.get(prefix, 0) + count

@@ -258,7 +258,8 @@ def _check_no_constants(args, kwargs, span, inst) -> None:
     constant with model tensors, it would take the constant's first
     dimension for the batch.  Either way the model would not be what the
     source says."""
-    tensors = _tensors([args, kwargs])
+    # Most layers are applied to tensors only, by position.
+    tensors = args if not kwargs and all(type(a) is Tensor for a in args) else _tensors([args, kwargs])
     constants = [t for t in tensors if t.constant]
     if not constants:
         return
