@@ -325,7 +325,8 @@ def _token_stream(lexer, text: str) -> list:
         for t in LexerThread.from_text(lexer, text).lex(None):
             found.append((t.type, t.value, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos))
     except UnexpectedCharacters as err:
-        found.append(("error", err.pos_in_stream, err.line, err.column, sorted(err.allowed)))
+        history = [(t.type, t.start_pos) for t in err.token_history or ()]
+        found.append(("error", err.pos_in_stream, err.line, err.column, sorted(err.allowed), history))
     return found
 
 
