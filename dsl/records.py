@@ -4,8 +4,8 @@ Python 3.11's `@dataclass` compiles several methods per class with a
 separate `exec` each, and `slots=True` builds the class twice; with some 80
 records on the way to `kdsl check`, that was a third of its start-up.  A
 `@record` class gets the same generated `__init__` (as fast to call as a
-dataclass's, compiled when the first instance is built), and generic `__repr__`, `__eq__` and `__hash__` shared by all
-records.  Supported: defaults, `field(default_factory=...)` (and
+dataclass's, compiled when the first instance is built), and generic
+`__repr__`, `__eq__` and `__hash__` shared by all records.  Supported: defaults, `field(default_factory=...)` (and
 `compare=False`, `repr=False`), `eq`, `frozen`, `slots`, `__post_init__`,
 inheritance from another record, `fields()` and `replace()`.
 """

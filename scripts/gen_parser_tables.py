@@ -59,12 +59,16 @@ def runtime_current() -> bool:
         return False
 
 
-def _check_literals(text: str) -> None:
-    """TEXT is a docstring and `TABLES = <a literal>`, nothing else."""
-    docstring, assignment = ast.parse(text).body
-    assert isinstance(docstring, ast.Expr) and isinstance(assignment, ast.Assign)
-    assert [t.id for t in assignment.targets] == ["TABLES"]
-    ast.literal_eval(assignment.value)
+def check_literals(text: str) -> dict:
+    """The tables TEXT (a kd_tables.py) assigns, when it is a docstring and
+    `TABLES = <a literal>`, nothing else; raises ValueError otherwise (the
+    module is imported: it must be data only, whatever wrote it)."""
+    body = ast.parse(text).body
+    if [type(node) for node in body] != [ast.Expr, ast.Assign] or not isinstance(body[0].value, ast.Constant):
+        raise ValueError("kd_tables.py must be a docstring and one assignment")
+    if [getattr(t, "id", None) for t in body[1].targets] != ["TABLES"]:
+        raise ValueError("kd_tables.py must assign TABLES only")
+    return ast.literal_eval(body[1].value)  # raises ValueError on anything but literals
 
 
 def main(argv=None) -> int:
@@ -91,7 +95,7 @@ def main(argv=None) -> int:
         return 0
     if not tables_current():
         text = tables_text()
-        _check_literals(text)  # well-formed, and data only, before it is written
+        check_literals(text)  # well-formed, and data only, before it is written
         TABLES_PATH.write_text(text, encoding="utf-8")
         print(f"wrote {TABLES_PATH} ({len(text)} bytes)")
     return 0

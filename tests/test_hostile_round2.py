@@ -103,15 +103,14 @@ def test_1_shipped_parser_tables_are_current_and_parse_like_the_grammar():
 def test_1_shipped_parser_tables_are_plain_literals():
     """kd_tables.py is imported: it must be data only (a docstring and one
     assignment of a literal), whatever writes it."""
-    import ast
-
     from dsl.syntax import parser
 
-    body = ast.parse(parser.TABLES_PATH.read_text(encoding="utf-8")).body
-    assert [type(node) for node in body] == [ast.Expr, ast.Assign]
-    assert isinstance(body[0].value, ast.Constant) and [t.id for t in body[1].targets] == ["TABLES"]
-    tables = ast.literal_eval(body[1].value)  # raises on anything but literals
+    tables = gen_parser_tables.check_literals(parser.TABLES_PATH.read_text(encoding="utf-8"))
     assert set(tables) >= {"lark", "grammar_crc32", "data", "memo"}
+    for planted in ('"""doc"""\nTABLES = {}\nimport os\n', '"""doc"""\nTABLES = __import__("os")\n',
+                    '"""doc"""\nOTHER = {}\n', 'TABLES = {}\n'):
+        with pytest.raises(ValueError):
+            gen_parser_tables.check_literals(planted)
 
 
 def test_2_from_lines_cannot_name_the_standard_library(tmp_path):

@@ -95,18 +95,20 @@ class ModelGraph:
         """The layer and model instances of the Keras model: those between
         its inputs and outputs (Keras's Model drops the rest), in the order
         of `model.layers`."""
-        return [op for op in keras_order(self) if not isinstance(op, InputSpec) and op.kind != "op"]
+        return [op for op in keras_order(self) if _is_model_layer(op)]
 
     def reached_layers(self) -> list:
         """The instances of `model_layers`, in no particular order: what a
         sum over the model's layers needs, without Keras's ordering."""
         ordered, _ = _traverse(self)
-        found = {}
-        for node in ordered:
-            op = _operation(node)
-            if not isinstance(op, InputSpec) and op.kind != "op":
-                found[id(op)] = op
+        found = {id(op): op for op in map(_operation, ordered) if _is_model_layer(op)}
         return list(found.values())
+
+
+def _is_model_layer(op) -> bool:
+    """Whether an operation of the graph is one of `model.layers` (not an
+    input, nor an arithmetic op)."""
+    return not isinstance(op, InputSpec) and op.kind != "op"
 
 
 # ------------------------------------------------------------- Keras order

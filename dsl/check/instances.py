@@ -97,6 +97,10 @@ def construct(ev, frame, ref, expr: n.Call):
     return inst
 
 
+# Where a given `name` stands in a binding key (see `_binding_key`).
+_NAME_GIVEN = ("name given",)
+
+
 def _binding_key(cls: str, args: list, kwargs: dict) -> Optional[tuple]:
     """The key under which a layer's bound and checked arguments are kept
     for its next construction with the same values (`Evaluator.bindings`),
@@ -119,9 +123,6 @@ def _binding_key(cls: str, args: list, kwargs: dict) -> Optional[tuple]:
         # value is the instance's own (no check or rule looks at it).
         parts += (keyword, _NAME_GIVEN if keyword == "name" else part)
     return tuple(parts)
-
-
-_NAME_GIVEN = ("name given",)
 
 
 def _constant_key(value) -> Optional[tuple]:
@@ -315,10 +316,10 @@ def apply(ev, frame, inst: Instance, args: list, kwargs: dict, span: n.Span, nam
         raise SourceError(codes.INVALID_ARGUMENT, _rule_message(inst, f"{inst.cls} cannot be built with these arguments ({exc})", names),
                      inst.span, f"check the arguments against keras.layers.{inst.cls}") from None
     weights = tuple(result.weights)
-    check_buildable(inst.label, result.outputs, weights, span)
-    if key is not None:
+    outputs = _record(ev, frame, inst, args, kwargs, span, result.outputs, weights)
+    if key is not None:  # kept once `_record` found it buildable
         ev.shape_results[key] = (result.outputs, weights)
-    return _record(ev, frame, inst, args, kwargs, span, result.outputs, weights, checked=True)
+    return outputs
 
 
 def _result_key(inst: Instance, in_types: tuple, call_kwargs: dict) -> Optional[tuple]:

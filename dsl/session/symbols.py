@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..records import record
 from typing import Optional
 
-from ..semantics.scope import DefRef, CustomRef, bindings, resolve_global, scope_of
+from ..semantics.scope import DefRef, CustomRef, index_of, resolve_global, scope_of
 from ..span import Span
 from ..syntax import tree as n
 
@@ -79,7 +79,7 @@ def _local_occurrences(file, definition, name: str) -> list:
     for param in definition.params or []:
         if param.name == name:
             found.append(Occurrence(file, param_name_span(param), True))
-    stored = {id(t) for t in bindings(definition.body)}
+    stored = {id(t) for t in index_of(file, definition).bound}
     for stmt in definition.body:
         for node in n.walk(stmt):
             if type(node) is n.Name and node.id == name:

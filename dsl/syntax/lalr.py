@@ -56,7 +56,8 @@ def _passes_its_value(size: int, callback) -> bool:
 class _FastLoop(_Parser):
     """Lark's `_Parser`, whose non-interactive parse runs `_run`."""
 
-    _actions = None
+    _actions = None  # decoded on the first parse (`_decoded_actions`)
+    _on_token: dict = {}  # terminal callbacks (a transformer method named after a terminal)
 
     def parse(self, lexer, start, value_stack=None, state_stack=None, start_interactive=False):
         if start_interactive or value_stack is not None or state_stack is not None:
@@ -67,10 +68,9 @@ class _FastLoop(_Parser):
         """Lark's `parse_from_state` and `ParserState.feed_token` in one loop."""
         if self._actions is None:
             self._actions = _decoded_actions(self.parse_table.states, self.callbacks)
-        actions = self._actions
+            self._on_token = {key: value for key, value in self.callbacks.items() if isinstance(key, str)}
+        actions, on_token = self._actions, self._on_token
         end_state = state.parse_conf.end_state
-        # Terminal callbacks (a transformer method named after a terminal).
-        on_token = {key: value for key, value in self.callbacks.items() if isinstance(key, str)}
         states, values = state.state_stack, state.value_stack
         push_state, push_value = states.append, values.append
         token = None

@@ -6,11 +6,12 @@ expected).  No Lark exception or traceback ever leaves this package.
 
 The LALR tables ship inside the package as a module of plain literals
 (`kd_tables.py`, written by `scripts/gen_parser_tables.py`, used only when
-they match the grammar and the installed Lark), so starting needs neither
-building them (about 80 ms) nor a cache: kdsl never unpickles a file, since
-a planted pickle would run code.  (A module of literals loads from its
-bytecode several times faster than the same data as JSON.)  Each thread gets its own
-parser (the post-lexer and the tree builder keep per-parse state), so
+they match the grammar and the Lark version of the shipped runtime,
+`dsl/vendor/lark_runtime.py`), so starting needs neither building them
+(about 80 ms) nor a cache: kdsl never unpickles a file, since a planted
+pickle would run code.  (A module of literals loads from its bytecode
+several times faster than the same data as JSON.)  Each thread gets its
+own parser (the post-lexer and the tree builder keep per-parse state), so
 parsing needs no lock.
 """
 
@@ -23,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-
 from .. import codes
 from ..diagnostics import Diagnostic, KdError, SourceError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -31,10 +31,10 @@ from ..resources import resource_path
 from . import tree as n
 from .builder import TreeBuilder, _span
 from .errors import syntax_error
-from .layout import Layout
-from .lalr import KdLalrParser
 from ..vendor.lark_runtime import Lark, UnexpectedCharacters, UnexpectedInput
 from ..vendor.lark_runtime import __version__ as RUNTIME_VERSION
+from .lalr import KdLalrParser
+from .layout import Layout
 from .lexer import KdLexer
 from .recovery import Failure, SyntaxFailure, recover
 
@@ -95,6 +95,7 @@ def tables_text(grammar: Optional[str] = None) -> str:
 TABLES_DOC = ("The LALR tables of grammar/kd.lark, as Lark serializes them: written by\n"
               "scripts/gen_parser_tables.py (do not edit), loaded by dsl/syntax/parser.py\n"
               "when they match the grammar and the shipped Lark runtime.  Plain literals only.\n")
+
 
 def _matches(document: dict) -> bool:
     # A checksum, not a digest: the tables are no secret and the grammar is
