@@ -30,13 +30,52 @@ RUNTIME_DOC = ("Lark {version}'s LALR(1) parser runtime, as Lark's stand-alone t
                "(do not edit).  kdsl parses with it, so that starting needs no import of\n"
                "Lark's package (its grammar compiler, Earley parsers, caches).  This file is\n"
                "under Lark's license for its stand-alone code, the Mozilla Public License 2.0,\n"
-               "as the notice below says.\n")
+               "as the notice below says.  Three imports of the standard library are\n"
+               "replaced (PATCHES in the script says which and why).\n")
+
+# What kdsl's copy changes in Lark's text: (Lark's text, kdsl's, why).  Each
+# keeps the runtime's behaviour and spares an import of the standard library
+# that together cost a fifth of a one-layer check's start-up (`logging`
+# 30 M instructions, `dataclasses` with the `inspect` it imports 42 M).  Each
+# of Lark's texts must occur exactly once: a Lark that changed them stops
+# the generator, to be looked at again.
+PATCHES = (
+    ("import logging\n", "",
+     "Lark's logger is set to CRITICAL and the runtime logs nothing at that level"),
+    ('logger: logging.Logger = logging.getLogger("lark")\nlogger.addHandler(logging.StreamHandler())\n',
+     "class _SilentLogger:\n"
+     "    def _silent(self, *args, **kwargs):\n"
+     "        pass\n"
+     "    debug = info = warning = error = exception = critical = setLevel = _silent\n\n"
+     "logger = _SilentLogger()\n",
+     "a logger that drops what Lark's, at CRITICAL, drops (and leaves the installed Lark's logger alone)"),
+    ("logger.setLevel(logging.CRITICAL)\n", "", "the silent logger has no level"),
+    ("from dataclasses import dataclass\n", "from ..records import record as dataclass\n",
+     "TextSlice, the one dataclass, as a kdsl record (frozen, with its __post_init__)"),
+    ("from inspect import getmembers, getmro\n",
+     "def getmro(cls):\n"
+     "    return cls.__mro__\n\n"
+     "def getmembers(obj):\n"
+     "    from inspect import getmembers\n"
+     "    return getmembers(obj)\n",
+     "only v_args, which kdsl does not use, needs inspect: imported when it is called"),
+)
+
+
+def patched(text: str) -> str:
+    """TEXT with PATCHES applied; ValueError when one of Lark's texts is not
+    there exactly once."""
+    for old, new, why in PATCHES:
+        if text.count(old) != 1:
+            raise ValueError(f"Lark's runtime no longer has {old!r} once (the patch for: {why})")
+        text = text.replace(old, new)
+    return text
 
 
 def runtime_text() -> str:
     """The text of `lark_runtime.py`: the installed Lark's `standalone`
     sections, in the tool's order, docstrings stripped but the first file's
-    (as the tool does), without tables."""
+    (as the tool does), without tables, with PATCHES applied."""
     import lark
     from lark.tools import standalone
 
@@ -48,7 +87,7 @@ def runtime_text() -> str:
         if i:
             code = standalone.strip_docstrings(partial(next, iter(code.splitlines(True))))
         parts.append(code)
-    return "\n".join(parts) + "\n"
+    return patched("\n".join(parts) + "\n")
 
 
 def runtime_current() -> bool:

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dsl"
 # package of the same stage (checking and code generation stay apart).
 STAGES = {
     # leaves: facts and plumbing that know nothing of kd's syntax
-    "vendor": -2, "records": -1, "span": 0, "codes": 0, "limits": 0, "resources": 0, "files": 0,
+    "records": -2, "vendor": -1, "span": 0, "codes": 0, "limits": 0, "resources": 0, "files": 0,
     "namespaces": 0, "synthetic": 0, "highlight": 0, "patterns": 0,
     "diagnostics": 1, "runtime": 1,
     "catalog": 2, "data": 2, "ops_catalog": 2.5, "shapes": 2.7,

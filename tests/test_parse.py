@@ -482,3 +482,75 @@ def test_a_string_literal_means_what_python_reads(inner, quote):
         assert isinstance(value, n.Constant) and value.value == expected, text
     else:
         assert expected is None or quote in inner or "\\" in inner, text
+
+
+# ------------------------------------------------ the runtime's three patches
+
+
+def _generator():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "gen_parser_tables.py"
+    spec = importlib.util.spec_from_file_location("gen_parser_tables_for_patches", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_check_imports_neither_logging_nor_dataclasses_nor_inspect():
+    """What the runtime's patches are for: a whole check, from a fresh
+    interpreter, without the standard library modules they spare."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys\n"
+            "from dsl.compiler import check_text\n"
+            "result = check_text(open('examples/densenet121.kd').read(), 'densenet121.kd')\n"
+            "assert not result.diagnostics, result.diagnostics\n"
+            "print(sorted(m for m in ('logging', 'dataclasses', 'inspect', 'lark') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=dict(os.environ, PYTHONPATH=str(root)),
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_runtime_text_slice_is_still_lark_s_frozen_dataclass():
+    from dsl.records import FrozenInstanceError
+    from dsl.vendor.lark_runtime import TextSlice
+
+    whole = TextSlice("abcd", -1, None)  # __post_init__ resolves both ends
+    assert (whole.text, whole.start, whole.end) == ("abcd", 3, 4)
+    assert whole == TextSlice("abcd", 3, 4) and hash(whole) == hash(TextSlice("abcd", 3, 4))
+    assert whole != TextSlice("abcd", 0, 4)
+    with pytest.raises(FrozenInstanceError):
+        whole.start = 0
+    with pytest.raises(TypeError):
+        TextSlice(["not", "text"], 0, 1)
+
+
+def test_the_runtime_logger_is_silent_and_leaves_lark_s_logger_alone(capsys):
+    import logging
+
+    from dsl.vendor import lark_runtime
+
+    before = logging.getLogger("lark").handlers[:]
+    lark_runtime.logger.warning("%s", "dropped")
+    lark_runtime.logger.exception("dropped too")
+    assert capsys.readouterr() == ("", "")
+    assert logging.getLogger("lark").handlers == before
+
+
+def test_a_patch_whose_text_lark_no_longer_has_stops_the_generator():
+    generator = _generator()
+    assert "import logging\n" not in generator.runtime_text()
+    olds = [old for old, _new, _why in generator.PATCHES]
+    news = [new for _old, new, _why in generator.PATCHES]
+    assert generator.patched("".join(olds)) == "".join(news)
+    for i, old in enumerate(olds):
+        with pytest.raises(ValueError, match="no longer has"):
+            generator.patched("".join(olds[:i] + olds[i + 1:]))  # gone
+        with pytest.raises(ValueError, match="no longer has"):
+            generator.patched("".join(olds) + old)  # twice

@@ -3,7 +3,8 @@
 (do not edit).  kdsl parses with it, so that starting needs no import of
 Lark's package (its grammar compiler, Earley parsers, caches).  This file is
 under Lark's license for its stand-alone code, the Mozilla Public License 2.0,
-as the notice below says.
+as the notice below says.  Three imports of the standard library are
+replaced (PATCHES in the script says which and why).
 """
 __version__ = "1.3.1"
 #
@@ -274,17 +275,19 @@ class MissingVariableError(LarkError):
 
 
 import sys, re
-import logging
-from dataclasses import dataclass
+from ..records import record as dataclass
 from typing import Generic, AnyStr
 
-logger: logging.Logger = logging.getLogger("lark")
-logger.addHandler(logging.StreamHandler())
+class _SilentLogger:
+    def _silent(self, *args, **kwargs):
+        pass
+    debug = info = warning = error = exception = critical = setLevel = _silent
+
+logger = _SilentLogger()
 ##
 
 ##
 
-logger.setLevel(logging.CRITICAL)
 
 
 NO_VALUE = object()
@@ -610,7 +613,12 @@ class Tree(Generic[_Leaf_T]):
 
 
 from functools import wraps, update_wrapper
-from inspect import getmembers, getmro
+def getmro(cls):
+    return cls.__mro__
+
+def getmembers(obj):
+    from inspect import getmembers
+    return getmembers(obj)
 
 _Return_T = TypeVar('_Return_T')
 _Return_V = TypeVar('_Return_V')
