@@ -51,6 +51,31 @@ def test_frozen_slots_and_hash():
     assert replace(d, size=5) == Dim(5) and d.size == 3
 
 
+def test_a_frozen_record_stores_its_slots_and_inherited_ones_and_the_rest():
+    """A frozen __init__ stores slots through their setters, other fields
+    through object.__setattr__; every kind ends up set, and still frozen."""
+
+    @record(frozen=True, slots=True)
+    class Base:
+        a: int
+        b: int = 2
+
+    @record(frozen=True)
+    class Child(Base):  # its own field in __dict__, the inherited ones in slots
+        c: list = field(default_factory=list)
+
+        def __post_init__(self):
+            object.__setattr__(self, "seen", (self.a, self.b, tuple(self.c)))
+
+    made = Child(1, c=[3])
+    assert (made.a, made.b, made.c, made.seen) == (1, 2, [3], (1, 2, (3,)))
+    assert "c" in made.__dict__ and "a" not in made.__dict__
+    assert Child(5).b == 2 and Base(7, 8) == Base(7, 8) and Base(7, 8) != Base(7, 9)
+    for name in ("a", "c"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(made, name, 0)
+
+
 def test_inheritance_post_init_and_a_plain_subclass_built_first():
     @record
     class Base:
