@@ -364,7 +364,11 @@ class TreeBuilder:
         func, _, arguments, closing = children
         args, keywords = [], []
         seen = {}
-        for arg in arguments or []:
+        if arguments is None:
+            arguments = ()
+        elif not isinstance(arguments, list):  # one argument: `arguments` passed it through
+            arguments = (arguments,)
+        for arg in arguments:
             if isinstance(arg, n.Keyword):
                 if arg.name in seen:
                     raise SourceError(codes.ARGUMENT_TWICE, f"keyword argument `{arg.name}` given twice", arg.name_span)
@@ -375,11 +379,15 @@ class TreeBuilder:
             else:
                 args.append(arg)
         # The callee is a node and the call ends at its `)`: no search for the edges.
-        span = func.span.to(_span(closing))
+        start = func.span
+        span = n.Span(start.line, start.col, closing.end_line, closing.end_column, start.start, closing.end_pos)
         return self._deep(n.Call(func, args, keywords, span), func, *args, *[k.value for k in keywords])
 
     def arguments(self, children):
-        return _not_tokens(children)
+        # Most calls have one argument: it is passed on alone (`call` takes either).
+        return children[0] if len(children) == 1 else _not_tokens(children)
+
+    arguments.passes_one_child = True  # the parser's loop need not call it for one child (syntax/lalr.py)
 
     def keyword(self, children):
         name, value = children
