@@ -79,16 +79,22 @@ def is_input_call(file, scope, expr) -> bool:
     )
 
 
-def input_statements(file, model: n.ModelDef) -> list:
+def input_statements(file, model: n.ModelDef) -> tuple:
     """The statements that declare MODEL's inputs, in order: `x = Input(...)`
     at the top level of its body, one name bound.  The one place that decides
-    what an input declaration is (for the checks, naming and the generator)."""
+    what an input declaration is (for the checks, naming and the generator).
+    Cached by FILE, which owns it; a tuple, so no caller can change it."""
+    cached = file.inputs.get(id(model))
+    if cached is not None:
+        return cached
     scope = scope_of(file, model)
-    return [
+    found = tuple(
         stmt for stmt in model.body
         if isinstance(stmt, n.Assign) and len(stmt.targets) == 1 and not stmt.unpack
         and is_input_call(file, scope, stmt.value)
-    ]
+    )
+    file.inputs[id(model)] = found
+    return found
 
 
 def _binds(stmt, name: str) -> bool:

@@ -36,13 +36,15 @@ class SourceFile:
     import_spans: dict = field(default_factory=dict)  # id(imported SourceFile) -> the span of its import line
     # Caches of what is derived from this file's tree, owned by the file so
     # they live exactly as long as it: name -> what it refers to, and
-    # id(definition) -> its Scope and BodyIndex (see semantics.scope).
+    # id(definition) -> its Scope and BodyIndex (see semantics.scope), and
+    # id(model) -> its input statements (semantics.naming.input_statements).
     resolved: dict = field(default_factory=dict)
     # An import failed, or lost statements to syntax errors: a name this file
     # cannot resolve may come from what did not load, so it is no error.
     lenient: bool = False
     scopes: dict = field(default_factory=dict)
     indexes: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
 
     def definition(self, name: str):
         """The (file, definition) a file-level NAME refers to, or None."""

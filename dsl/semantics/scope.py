@@ -147,6 +147,10 @@ def _bound_by(stmt) -> list:
     return []
 
 
+# The statements `_bound_by` finds names in.
+_BINDING_STATEMENTS = frozenset({n.Assign, n.Output, n.For})
+
+
 def nested_bodies(stmt) -> list:
     """The statement lists inside a compound statement."""
     if isinstance(stmt, n.For):
@@ -266,10 +270,9 @@ def index_of(file, definition) -> BodyIndex:
     cached = file.indexes.get(id(definition))
     if cached is not None:
         return cached
-    bound = bindings(definition.body)
-    stored = {id(name) for name in bound}
-    # The `layout` of a layout statement names the statement, not a value.
-    stored |= {id(call.func) for call in map(layout_call, iter_statements(definition.body)) if call is not None}
+    # One walk: a statement comes before the names it binds, so they are
+    # known as bound (`stored`) when the walk reaches them.
+    bound, stored = [], set()
     loads, callees, namespaced, calls, ops = [], set(), set(), [], []
     for stmt in definition.body:
         for node in n.walk(stmt):
@@ -282,6 +285,14 @@ def index_of(file, definition) -> BodyIndex:
                 callees.add(id(node.func))
             elif kind is n.Attribute and type(node.value) is n.Name and node.value.id == OPS_NAMESPACE:
                 ops.append(node)
+            elif kind in _BINDING_STATEMENTS:
+                names = _bound_by(node)
+                bound += names
+                stored.update(map(id, names))
+            elif kind is n.ExprStmt:
+                call = layout_call(node)
+                if call is not None:  # the `layout` of a layout statement names the statement, not a value
+                    stored.add(id(call.func))
             if kind is n.Call or kind is n.CompileStmt:
                 for value in _namespaced_values(node):
                     _namespaced_classes(value, namespaced)
