@@ -157,8 +157,43 @@ def _predict_size(op: str, left, right, limits: Limits) -> None:
                          'join strings with + and str(): "conv" + str(i)')
 
 
+def _int_result(value: int, limits: Limits) -> int:
+    if value.bit_length() > limits.max_int_bits:  # as `measure` refuses it
+        raise ConstError(codes.CONSTANT_TOO_LARGE, f"integer too large: more than {limits.max_int_bits} bits",
+                         "raise the limit with --max-int-bits")
+    return value
+
+
+def _simple_binary(op: str, left, right, limits: Limits):
+    """`binary` for the commonest cases, with its checks and results, the
+    long way round skipped: joining two strings (`name + "_conv"`, a few
+    hundred times in an application) and adding, subtracting or multiplying
+    two integers.  NotImplemented for anything else."""
+    kinds = (type(left), type(right))
+    if kinds == (str, str) and op == "+":
+        # As `_predict_size` measures them: each string, then the two.
+        for size in (max(len(left), 1), max(len(right), 1), max(len(left), 1) + max(len(right), 1)):
+            if size > limits.max_sequence:
+                raise _too_large(size, limits)
+        return left + right
+    if kinds == (int, int):
+        if op == "+":
+            return _int_result(left + right, limits)
+        if op == "-":
+            return _int_result(left - right, limits)
+        if op == "*" and left.bit_length() + right.bit_length() <= limits.max_int_bits + 1:
+            return _int_result(left * right, limits)
+    return NotImplemented
+
+
 def binary(op: str, left, right, limits: Limits):
     """`left op right` on constants (lists may hold tensors for + and *)."""
+    simple = _simple_binary(op, left, right, limits)
+    return simple if simple is not NotImplemented else general_binary(op, left, right, limits)
+
+
+def general_binary(op: str, left, right, limits: Limits):
+    """`binary` the long way: what it does for every case (tests compare the two)."""
     for value in (left, right):
         if isinstance(value, UnknownDim):
             raise unknown_dim_error(value, "arithmetic")
