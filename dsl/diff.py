@@ -5,7 +5,8 @@ by name, and their layers by name. A layer is added, removed, or changed:
 its class, arguments, output shapes, dtype, parameter counts, frozen flag,
 the tensors each call reads, or how many times it is called. A removed and
 an added layer that are equal in everything but their name are reported as
-one renamed layer. docs/diff.md describes the report.
+one renamed layer. A model's compile settings are compared keyword by
+keyword. docs/diff.md describes the report.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def _compare_model(name: str, old: Optional[dict], new: Optional[dict]) -> dict:
                 changed.append({"name": layer_name, "class": after["class"], "changes": changes,
                                 "delta": _deltas(before, after)})
     io = {key: [old[key], new[key]] for key in ("inputs", "outputs") if _io(old[key]) != _io(new[key])}
-    differs = bool(added or removed or renamed or changed or io)
+    # A keyword not given is null on its side: Keras's default applies.
+    settings = _argument_changes(old.get("compile") or {}, new.get("compile") or {})
+    differs = bool(added or removed or renamed or changed or io or settings)
     return {
         "name": name,
         "status": "changed" if differs else "same",
@@ -71,6 +74,7 @@ def _compare_model(name: str, old: Optional[dict], new: Optional[dict]) -> dict:
         "renamed": renamed,
         "changed": changed,
         "io": io,
+        "compile": settings,
         "totals": _totals(old, new),
     }
 
@@ -226,9 +230,16 @@ def _model_text(model: dict) -> list:
     if status == "same":
         return [f'Model "{name}": the same']
     counts = [f"{len(model[k])} {k}" for k in ("changed", "added", "removed", "renamed") if model[k]]
-    lines = [f'Model "{name}": ' + ", ".join(counts or ["inputs or outputs changed"])]
+    if not counts and model["io"]:
+        counts.append("inputs or outputs changed")
+    settings = model.get("compile") or {}
+    if settings:
+        counts.append("compile settings changed")
+    lines = [f'Model "{name}": ' + ", ".join(counts)]
     for key, (a, b) in model["io"].items():
         lines.append(f"  {key:<8} {_io_text(a)} -> {_io_text(b)}")
+    for keyword, (a, b) in settings.items():
+        lines.append(f"  compile  {keyword}: {_show(keyword, a)} -> {_show(keyword, b)}")
     for entry in model["changed"]:
         deltas = [f"{k} {_signed(v)}" for k, v in entry["delta"].items() if v]
         head = f"  changed  {entry['name']} ({entry['class']})" + (f"  [{', '.join(deltas)}]" if deltas else "")

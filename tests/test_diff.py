@@ -189,3 +189,26 @@ def test_as_the_diff_driver_of_a_git_repository(tmp_path):
     assert out.startswith("--- a/models/net.kd\n+++ b/models/net.kd\n")
     assert "  changed  label (Dense)  [params -165, macs -160]" in out and "units: 10 -> 5" in out
     assert "-    output label" in git("diff", "--no-ext-diff")  # the text diff is still there
+
+
+COMPILED = NET.rstrip().removesuffix("}") + '    compile(optimizer="adam", loss="mse")\n}\n'
+
+
+def test_changed_compile_settings_are_a_change(capsys, tmp_path):
+    tuned = COMPILED.replace('optimizer="adam", loss="mse"', 'optimizer=SGD(momentum=0.9), loss="mse", metrics=["mae"]')
+    code, model, document = report(capsys, tmp_path, COMPILED, tuned)
+    assert code == 1 and not document["same"] and model["status"] == "changed"
+    assert model["compile"] == {"optimizer": ["adam", "SGD(momentum=0.9)"], "metrics": [None, ["mae"]]}
+    assert model["changed"] == [] and model["added"] == []
+    code, out, _ = run_diff(capsys, tmp_path, COMPILED, tuned)
+    assert code == 1
+    assert 'Model "net": compile settings changed' in out
+    assert "  compile  optimizer: 'adam' -> 'SGD(momentum=0.9)'" in out
+    assert "  compile  metrics: (default) -> ['mae']" in out
+
+
+def test_compile_settings_removed_and_unchanged(capsys, tmp_path):
+    code, model, _ = report(capsys, tmp_path, COMPILED, NET)
+    assert code == 1 and model["compile"] == {"optimizer": ["adam", None], "loss": ["mse", None]}
+    code, model, _ = report(capsys, tmp_path, COMPILED, COMPILED.replace('loss="mse")', 'loss="mse",\n    )'))
+    assert code == 0 and model["status"] == "same" and model["compile"] == {}

@@ -337,5 +337,16 @@ def test_the_schema_page_shows_what_kdsl_prints_for_the_readme_example():
     assert _doc_example("BLOCK") == model["blocks"][1]
     assert _doc_example("TOTALS") == model["totals"]
     shown = _doc_example("MODEL")
-    assert {k: shown[k] for k in ("name", "parameters", "inputs", "outputs")} == {
-        k: model[k] for k in ("name", "parameters", "inputs", "outputs")}
+    assert {k: shown[k] for k in ("name", "parameters", "inputs", "outputs", "compile")} == {
+        k: model[k] for k in ("name", "parameters", "inputs", "outputs", "compile")}
+
+
+def test_a_model_s_compile_settings_are_in_its_entry_as_written():
+    source = (
+        "model plain {\n    x = Input(shape=(4,))\n    output y = Dense(2)(x)\n}\n"
+        "model tuned(rate=0.01) {\n    x = Input(shape=(4,))\n    output y = Dense(2)(x)\n"
+        '    compile(optimizer=Adam(learning_rate=rate), loss={"y": "mse"}, metrics=["mae"])\n}\n'
+    )
+    plain, tuned = document_of(source, "m.kd")["models"]
+    assert plain["compile"] is None
+    assert tuned["compile"] == {"optimizer": "Adam(learning_rate=0.01)", "loss": {"y": "mse"}, "metrics": ["mae"]}

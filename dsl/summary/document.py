@@ -121,6 +121,14 @@ def json_value(value):
     return kd_text(value)
 
 
+def _compile_entry(graph) -> Optional[dict]:
+    """The model's compile settings as written (each keyword's value as
+    JSON), or None when the model has no `compile(...)`."""
+    if graph.compile is None:
+        return None
+    return {keyword: json_value(value) for keyword, value in graph.compile.items()}
+
+
 def _layer_arguments(cls: str, args: dict) -> dict:
     """ARGS of Keras layer class CLS whose values differ from its defaults
     (and not `name`, which the entry holds)."""
@@ -176,6 +184,7 @@ class _Builder:
             "parameters": {k: json_value(v) for k, v in graph.params.items()},
             "inputs": [{"name": s.name, "shape": json_shape(s.tensor.shape), "dtype": s.tensor.dtype} for s in graph.inputs],
             "outputs": [self._output(o) for o in graph.outputs],
+            "compile": _compile_entry(graph),
             "layers": layers,
             "blocks": _blocks(graph, layers),
             "totals": totals_entry(_frozen(graph_counts(graph), frozen), self.costs.totals(graph)),
@@ -322,6 +331,7 @@ def application_document(inst, run, frozen: bool = False) -> dict:
         "parameters": {k: json_value(v) for k, v in inst.args.items()},
         "inputs": [{"name": e["name"], "shape": e["output_shapes"][0], "dtype": e["dtype"]} for e in inputs],
         "outputs": outputs,
+        "compile": None,  # an application is built uncompiled
         "layers": entries,
         "blocks": [],
         "totals": totals_entry(counts, sum_rows([(layer.name, layer.cost) for layer in layers])),
