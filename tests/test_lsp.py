@@ -231,3 +231,63 @@ async def test_hover_on_a_subscript_shows_what_it_selects(client: LanguageClient
         result = await client.text_document_hover_async(lsp.HoverParams(text_document=_doc(uri), position=_at(text, 4, needle)))
         assert "tensor `(None, 8)` float32" in result.contents.value
 
+
+
+# A program of the workspace no editor has open: it imports layers.kd.
+UNOPENED_USER = """\
+import "layers.kd"
+
+model other {
+    x = Input(shape=(4,))
+    output y = x -> dense_stack([8])
+}
+"""
+
+# Names a `dense_stack` of its own: not a reference to layers.kd's.
+DECOY = """\
+block dense_stack(x) {
+    return x -> Dense(3)
+}
+
+model decoy {
+    x = Input(shape=(4,))
+    output y = x -> dense_stack()
+}
+"""
+
+
+async def test_references_and_rename_reach_the_workspace_s_unopened_files(client: LanguageClient):
+    hidden = client.root / ".cache"
+    hidden.mkdir()
+    written = [client.root / "user.kd", client.root / "decoy.kd", hidden / "hidden.kd"]
+    for path, text in zip(written, (UNOPENED_USER, DECOY, UNOPENED_USER.replace('"layers.kd"', '"../layers.kd"'))):
+        path.write_text(text)
+    try:
+        uri = await _open(client, client.root / "net.kd", MAIN)
+        refs = await client.text_document_references_async(lsp.ReferenceParams(
+            text_document=_doc(uri), position=_at(MAIN, 15, "dense_stack"),
+            context=lsp.ReferenceContext(include_declaration=True)))
+        assert sorted((Path(r.uri).name, r.range.start.line) for r in refs) == [
+            ("layers.kd", 1), ("net.kd", 14), ("user.kd", 4)]
+        layers = await _open(client, client.root / "layers.kd", LAYERS)
+        edit = await client.text_document_rename_async(lsp.RenameParams(
+            text_document=_doc(layers), position=_at(LAYERS, 2, "dense_stack"), new_name="tower"))
+        assert {Path(u).name: sorted(e.range.start.line for e in edits) for u, edits in edit.changes.items()} == {
+            "layers.kd": [1], "net.kd": [14], "user.kd": [4]}
+        user_edit = edit.changes[uri_of((client.root / "user.kd").resolve())][0]
+        assert UNOPENED_USER.splitlines()[4][user_edit.range.start.character:user_edit.range.end.character] == "dense_stack"
+    finally:
+        for path in written:
+            path.unlink()
+        hidden.rmdir()
+
+
+async def test_the_server_takes_the_workspace_folders_before_the_root():
+    from dsl.lsp.server import workspace_roots
+
+    folders = [lsp.WorkspaceFolder(uri="file:///w/one", name="one"), lsp.WorkspaceFolder(uri="file:///w/two", name="two")]
+    both = lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri="file:///w", workspace_folders=folders)
+    assert [p.as_posix() for p in workspace_roots(both)] == ["/w/one", "/w/two"]
+    assert [p.as_posix() for p in workspace_roots(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(),
+                                                                        root_uri="file:///w"))] == ["/w"]
+    assert workspace_roots(lsp.InitializeParams(capabilities=lsp.ClientCapabilities())) == []

@@ -239,3 +239,18 @@ def test_values_of_kd_1_1_expressions(tmp_path):
     assert (arange.shape, arange.dtype, arange.constant) == ((16,), "int32", True)
     assert [t.shape for t in at(3, "+").tensors] == [(None, 16)]
     assert [(t.shape, t.constant) for t in at(3, "positions").tensors] == [((None, 16), False)]
+
+
+def test_the_kd_files_of_a_workspace(tmp_path):
+    from dsl.session import workspace_sources
+
+    for relative in ("b.kd", "a.kd", "notes.txt", "sub/c.kd", ".git/d.kd", "node_modules/pkg/e.kd",
+                     "sub/__pycache__/f.kd", "venv/lib/site-packages/g.kd"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    (tmp_path / "linked").symlink_to(tmp_path / "sub", target_is_directory=True)
+    found = workspace_sources([tmp_path, tmp_path / "sub"])  # an overlapping second root adds nothing
+    assert [p.relative_to(tmp_path.resolve()).as_posix() for p in found] == ["a.kd", "b.kd", "sub/c.kd"]
+    assert workspace_sources([tmp_path], most=2) == found[:2]
+    assert workspace_sources([tmp_path / "missing"]) == []
+

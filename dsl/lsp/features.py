@@ -15,7 +15,9 @@ from typing import Optional
 from lsprotocol import types as lsp
 
 from ..fmt.config import Settings
-from ..session import LineIndex, Session
+from ..diagnostics import KdError
+from ..session import LineIndex, Session, workspace_sources
+from ..syntax import read_source
 from ..session.analysis import Analysis
 from . import completion, edits, hover, outline
 from .context import cursor_context
@@ -40,6 +42,7 @@ class Features:
         self.session = session or Session()
         self.documents: dict = {}
         self.fmt_settings = Settings()
+        self.roots: list = []  # the workspace's folders: their .kd files are found by references and rename
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------- documents
@@ -165,8 +168,9 @@ class Features:
 
     def _references(self, uri: str, position: lsp.Position, include_declaration: bool = True) -> list:
         """Session Locations of every reference: in the program of URI, and in
-        the programs of the other open documents that import the file where
-        the name is defined (a block's users, seen from the block's file)."""
+        the programs of the other files that import the file where the name
+        is defined (a block's users, seen from the block's file): the open
+        documents, then the workspace's other .kd files."""
         analysis, name = self._at(uri)
         if analysis is None or analysis.program is None:
             return []
@@ -177,17 +181,38 @@ class Features:
         if definition is None or definition.path is None or symbol is None or symbol.kind != "definition":
             return found  # locals live in one body; Keras's names have no place
         seen = {(str(loc.path), loc.span.start) for loc in found}
-        for other in list(self.documents):
-            if other == uri:
+        for theirs in self._importers(uri, analysis, symbol.name):
+            defined_in = _file_at(theirs, definition.path)
+            if defined_in is None:
                 continue
-            theirs = self.analysis(other)
-            if theirs is None or theirs.program is None or theirs.file(str(definition.path)) is None:
-                continue
-            for loc in theirs.references_at(str(definition.path), definition.range.start, include_declaration):
+            for loc in theirs.references_at(defined_in.display, definition.range.start, include_declaration):
                 if (str(loc.path), loc.span.start) not in seen:
                     seen.add((str(loc.path), loc.span.start))
                     found.append(loc)
         return found
+
+    def _importers(self, uri: str, analysis: Analysis, name: str):
+        """The analyses of the other open documents, then of the workspace's
+        .kd files that are neither open nor in ANALYSIS's program and whose
+        text names NAME (a file that never writes it cannot refer to it)."""
+        done = {Path(file.path).resolve() for file in analysis.files if file.path is not None}
+        for other in list(self.documents):
+            done.add(path_of(other).resolve())
+            if other != uri:
+                theirs = self.analysis(other)
+                if theirs is not None and theirs.program is not None:
+                    yield theirs
+        for path in workspace_sources(self.roots):
+            if path in done:
+                continue
+            try:
+                text = read_source(path, str(path), self.session.limits)
+            except (KdError, OSError):
+                continue  # unreadable, or over the size limit: not a program to look in
+            if name in text:
+                theirs = self.session.analyse(path, text, display=str(path))
+                if theirs.program is not None:
+                    yield theirs
 
     def prepare_rename(self, uri: str, position: lsp.Position) -> Optional[lsp.Range]:
         analysis, name = self._at(uri)
@@ -247,6 +272,15 @@ class Features:
             return doc.text[lines.offset(kd_position(found.start)):lines.offset(kd_position(found.end))]
 
         return edits.quick_fixes(uri, text_of, diagnostics)
+
+
+def _file_at(analysis: Analysis, path):
+    """The SourceFile of ANALYSIS's program read from PATH, or None."""
+    wanted = Path(path).resolve()
+    for file in analysis.files:
+        if file.path is not None and Path(file.path).resolve() == wanted:
+            return file
+    return None
 
 
 def _holds(found, position) -> bool:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import gc
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from .convert import path_of
 from .features import Features
 
 DEBOUNCE_SECONDS = 0.02
@@ -103,6 +106,16 @@ class KdLanguageServer(LanguageServer):
         self.collect_when_idle()
 
 
+def workspace_roots(params: lsp.InitializeParams) -> list:
+    """The workspace's folders an editor names at initialize: its
+    workspaceFolders, else the older rootUri, else rootPath."""
+    if params.workspace_folders:
+        return [path_of(folder.uri) for folder in params.workspace_folders]
+    if params.root_uri:
+        return [path_of(params.root_uri)]
+    return [Path(params.root_path)] if params.root_path else []
+
+
 def build_server() -> KdLanguageServer:
     """The server with every feature registered."""
     server = KdLanguageServer()
@@ -110,7 +123,14 @@ def build_server() -> KdLanguageServer:
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: KdLanguageServer, params: lsp.InitializeParams):
         ls.configure(params.initialization_options)
+        ls.features.roots = workspace_roots(params)
         ls.warm_up()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(ls: KdLanguageServer, params: lsp.DidChangeWorkspaceFoldersParams):
+        removed = {path_of(f.uri) for f in params.event.removed}
+        kept = [root for root in ls.features.roots if root not in removed]
+        ls.features.roots = kept + [path_of(f.uri) for f in params.event.added if path_of(f.uri) not in kept]
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KdLanguageServer, params: lsp.DidOpenTextDocumentParams):

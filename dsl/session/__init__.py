@@ -8,6 +8,6 @@ server (dsl.lsp) and other tools query the `Analysis` it returns.
 from .analysis import Analysis, Location, ValueAt
 from .positions import LineIndex, Position, Range
 from .symbols import Symbol
-from .workspace import Session
+from .workspace import Session, workspace_sources
 
-__all__ = ["Analysis", "LineIndex", "Location", "Position", "Range", "Session", "Symbol", "ValueAt"]
+__all__ = ["Analysis", "LineIndex", "Location", "Position", "Range", "Session", "Symbol", "ValueAt", "workspace_sources"]

@@ -10,6 +10,7 @@ two threads, each with its own session) never see each other's state.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -27,6 +28,33 @@ from .analysis import Analysis
 
 # Parsed texts kept: an editor's open files and their imports, with room.
 PARSED_KEPT = 256
+
+
+# Folders a workspace scan does not enter (besides hidden ones, `.git`,
+# `.venv`): trees of tools and installed packages, not the project's sources.
+SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages"})
+# The most .kd files a scan of a workspace returns.
+WORKSPACE_FILES_MOST = 5000
+
+
+def workspace_sources(roots, most: int = WORKSPACE_FILES_MOST) -> list:
+    """The .kd files under the folders ROOTS (resolved paths, in order,
+    each once), at most MOST: hidden folders and SKIPPED_FOLDERS are not
+    entered, nor are symbolic links to folders followed."""
+    found, seen = [], set()
+    for root in roots:
+        for folder, subfolders, names in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+            for name in sorted(names):
+                if not name.endswith(".kd"):
+                    continue
+                path = (Path(folder) / name).resolve()
+                if path not in seen:
+                    seen.add(path)
+                    found.append(path)
+                    if len(found) >= most:
+                        return found
+    return found
 
 
 class Session:
