@@ -311,3 +311,75 @@ def test_names_around_an_id():
                 ["normal_conv_1_12", "normal_add_1_12"]]
     assert _infix(per_call) == ([("normal_conv_1_", ""), ("normal_add_1_", "")], ["0", "1", "12"])
     assert _infix([["a_x", "b_x"], ["a_y", "c_y"]]) is None
+
+
+# ------------------------------------------------------------ compile settings
+
+
+def _two_outputs():
+    keras.backend.clear_session(free_memory=False)
+    inputs = keras.Input((4,), name="x")
+    return keras.Model(inputs, [keras.layers.Dense(2, name="y")(inputs), keras.layers.Dense(1, name="z")(inputs)])
+
+
+_SETTINGS = {
+    "strings": dict(optimizer="adam", loss="mse", metrics=[["mae"], ["mse", "mae"]]),
+    "objects": lambda: dict(optimizer=keras.optimizers.Adam(learning_rate=0.01, beta_1=0.8),
+                            loss={"y": "mse", "z": keras.losses.Huber()},
+                            metrics={"y": ["mae"], "z": [keras.metrics.AUC(num_thresholds=50)]},
+                            loss_weights={"y": 1.0, "z": 0.5}),
+    "per output lists": lambda: dict(optimizer=keras.optimizers.SGD(momentum=0.9, nesterov=True),
+                                     loss=["mse", keras.losses.MeanAbsoluteError()], loss_weights=[0.3, 0.7],
+                                     steps_per_execution=4),
+}
+
+
+@pytest.mark.parametrize("settings", list(_SETTINGS), ids=list(_SETTINGS))
+def test_compile_settings_come_back_as_keras_saves_them(settings, tmp_path):
+    """kd's compile(...) compiles the built model to the compile config the
+    saved one has."""
+    original = _two_outputs()
+    given = _SETTINGS[settings]
+    original.compile(**(given() if callable(given) else given))
+    expected = original.get_compile_config()
+    original.save(tmp_path / "compiled.keras")
+    imported = import_source(str(tmp_path / "compiled.keras"))
+    assert "compile(" in imported.text and "Not imported" not in imported.text
+    _, module, built = compile_and_build(imported.text, tmp_path, imported.model, filename="compiled.kd")
+    getattr(module, f"compile_{imported.model}")(built)
+    assert built.get_compile_config() == expected
+
+
+def test_compile_settings_say_what_keras_was_given():
+    keras.backend.clear_session(free_memory=False)
+    inputs = keras.Input((4,), name="x")
+    original = keras.Model(inputs, keras.layers.Dense(1, name="y")(inputs))
+    original.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse",
+                     metrics=[keras.metrics.AUC()])
+    text = import_model(original).text
+    # The float32 learning rate as written, Keras's own names and dtypes left out.
+    assert 'compile(optimizer=Adam(learning_rate=0.01), loss="mse", metrics=[AUC()])' in text
+
+
+def test_an_uncompiled_model_has_no_compile_statement():
+    assert "compile(" not in import_model(_two_outputs()).text
+
+
+def test_compile_settings_kd_cannot_write_are_left_out_and_said_so():
+    original = _two_outputs()
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.9)
+    original.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule), loss="mse")
+    text = import_model(original).text
+    assert "compile(" not in text
+    assert "# Not imported: the compile settings (" in text and "ExponentialDecay" in text
+    assert check_text(text, "imported.kd").ok  # the model itself is imported
+
+
+def test_compile_settings_kdsl_refuses_are_left_out_with_its_reason():
+    """Keras takes this compile, then fails at the first `fit` step (one
+    metrics list for two outputs); kdsl refuses it, so it is not imported."""
+    original = _two_outputs()
+    original.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    text = import_model(original).text
+    assert "compile(" not in text
+    assert "# Not imported: the compile settings, which kdsl refuses (" in text and "KD701" in text

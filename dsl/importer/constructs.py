@@ -150,7 +150,7 @@ def _object(key: str, value, layer: str):
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         family = namespace_of(key)
         if family is not None and family in ("initializers", "regularizers", "constraints"):
-            return _registry_object(family, value, key, layer)
+            return registry_object(family, value, key, layer)
         if str(value.get("module", "")).startswith("keras.layers") or kcat.load().layer(value["class_name"]):
             inner = construct(_layer_of(value))
             return Obj(inner.callee, tuple(inner.args), tuple(inner.kwargs) + _name_kwarg(inner))
@@ -168,7 +168,10 @@ def _layer_of(serialized: dict) -> Layer:
                  serialized.get("registered_name"), config)
 
 
-def _registry_object(family: str, value: dict, key: str, layer: str) -> Obj:
+def registry_object(family: str, value: dict, key: str, layer: Optional[str]) -> Obj:
+    """The serialized object VALUE of keras.FAMILY (an initializer, an
+    optimizer, a loss) as its class with the settings that differ from the
+    class's defaults; KEY and LAYER say where, in problems."""
     cls = value["class_name"]
     info = kcat.load().registry_class(family, cls)
     if info is None:

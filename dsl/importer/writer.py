@@ -72,6 +72,8 @@ def statement(stmt) -> str:
         return "return " + ", ".join(expr(v) for v in stmt.values)
     if isinstance(stmt, n.ExprStmt):
         return expr(stmt.value)
+    if isinstance(stmt, n.CompileStmt):
+        return "compile(" + ", ".join(f"{k.name}={expr(k.value)}" for k in stmt.keywords) + ")"
     raise TypeError(f"the importer does not write {type(stmt).__name__}")
 
 
