@@ -6,7 +6,8 @@ its class, arguments, output shapes, dtype, parameter counts, frozen flag,
 the tensors each call reads, or how many times it is called. A removed and
 an added layer that are equal in everything but their name are reported as
 one renamed layer. A model's compile settings are compared keyword by
-keyword. docs/diff.md describes the report.
+keyword, and its layout by its mesh and rules. docs/diff.md describes the
+report.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _compare_model(name: str, old: Optional[dict], new: Optional[dict]) -> dict:
     io = {key: [old[key], new[key]] for key in ("inputs", "outputs") if _io(old[key]) != _io(new[key])}
     # A keyword not given is null on its side: Keras's default applies.
     settings = _argument_changes(old.get("compile") or {}, new.get("compile") or {})
-    differs = bool(added or removed or renamed or changed or io or settings)
+    layout = _layout_changes(old.get("layout"), new.get("layout"))
+    differs = bool(added or removed or renamed or changed or io or settings or layout)
     return {
         "name": name,
         "status": "changed" if differs else "same",
@@ -75,8 +77,28 @@ def _compare_model(name: str, old: Optional[dict], new: Optional[dict]) -> dict:
         "changed": changed,
         "io": io,
         "compile": settings,
+        "layout": layout,
         "totals": _totals(old, new),
     }
+
+
+def _layout_changes(old: Optional[dict], new: Optional[dict]) -> dict:
+    """{"mesh": [old, new]} when the meshes differ, {"rules": {pattern:
+    [old axes, new axes]}} for each rule added, removed or changed (null
+    on the side without it). The weights the rules place follow from the
+    layers, which are compared on their own."""
+    changes = {}
+    old_mesh, new_mesh = (old or {}).get("mesh"), (new or {}).get("mesh")
+    if old_mesh != new_mesh:
+        changes["mesh"] = [old_mesh, new_mesh]
+    rules = _argument_changes(_rules(old), _rules(new))
+    if rules:
+        changes["rules"] = rules
+    return changes
+
+
+def _rules(layout: Optional[dict]) -> dict:
+    return {r.get("pattern"): r.get("axes") for r in (layout or {}).get("rules", [])}
 
 
 def _io(entries: list) -> list:
@@ -232,14 +254,20 @@ def _model_text(model: dict) -> list:
     counts = [f"{len(model[k])} {k}" for k in ("changed", "added", "removed", "renamed") if model[k]]
     if not counts and model["io"]:
         counts.append("inputs or outputs changed")
-    settings = model.get("compile") or {}
+    settings, layout = model.get("compile") or {}, model.get("layout") or {}
     if settings:
         counts.append("compile settings changed")
+    if layout:
+        counts.append("layout changed")
     lines = [f'Model "{name}": ' + ", ".join(counts)]
     for key, (a, b) in model["io"].items():
         lines.append(f"  {key:<8} {_io_text(a)} -> {_io_text(b)}")
     for keyword, (a, b) in settings.items():
         lines.append(f"  compile  {keyword}: {_show(keyword, a)} -> {_show(keyword, b)}")
+    if "mesh" in layout:
+        lines.append(f"  layout   mesh: {_mesh_text(layout['mesh'][0])} -> {_mesh_text(layout['mesh'][1])}")
+    for pattern, (a, b) in layout.get("rules", {}).items():
+        lines.append(f"  layout   {pattern!r}: {_axes_text(a)} -> {_axes_text(b)}")
     for entry in model["changed"]:
         deltas = [f"{k} {_signed(v)}" for k, v in entry["delta"].items() if v]
         head = f"  changed  {entry['name']} ({entry['class']})" + (f"  [{', '.join(deltas)}]" if deltas else "")
@@ -252,6 +280,19 @@ def _model_text(model: dict) -> list:
     for entry in model["renamed"]:
         lines.append(f"  renamed  {entry['old']} -> {entry['new']} ({entry['class']})")
     return lines + _totals_text(model["totals"])
+
+
+def _mesh_text(mesh) -> str:
+    if mesh is None:
+        return "(no layout)"
+    return "{" + ", ".join(f"{axis!r}: {size}" for axis, size in mesh.items()) + "}"
+
+
+def _axes_text(axes) -> str:
+    if axes is None:
+        return "(none)"
+    shown = ["None" if a is None else repr(a) for a in axes or []]
+    return "(" + ", ".join(shown) + ("," if len(shown) == 1 else "") + ")"
 
 
 def _io_text(entries: list) -> str:

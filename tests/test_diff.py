@@ -212,3 +212,22 @@ def test_compile_settings_removed_and_unchanged(capsys, tmp_path):
     assert code == 1 and model["compile"] == {"optimizer": ["adam", None], "loss": ["mse", None]}
     code, model, _ = report(capsys, tmp_path, COMPILED, COMPILED.replace('loss="mse")', 'loss="mse",\n    )'))
     assert code == 0 and model["status"] == "same" and model["compile"] == {}
+
+
+RESIDUAL = (ROOT / "examples" / "residual.kd").read_text()
+
+
+def test_a_changed_layout_is_a_change_rule_by_rule(capsys, tmp_path):
+    resharded = RESIDUAL.replace('mesh={"batch": 2, "model": 4}', 'mesh={"batch": 4, "model": 2}').replace(
+        '"conv2d(_[0-9]+)?/bias": ("model",),', '"conv2d(_[0-9]+)?/bias": (None,),')
+    assert resharded != RESIDUAL
+    code, model, _ = report(capsys, tmp_path, RESIDUAL, resharded)
+    assert code == 1 and model["status"] == "changed" and model["changed"] == []
+    assert model["layout"] == {"mesh": [{"batch": 2, "model": 4}, {"batch": 4, "model": 2}],
+                               "rules": {"conv2d(_[0-9]+)?/bias": [["model"], [None]]}}
+    code, out, _ = run_diff(capsys, tmp_path, RESIDUAL, resharded)
+    assert 'Model "residual_net": layout changed' in out
+    assert "  layout   mesh: {'batch': 2, 'model': 4} -> {'batch': 4, 'model': 2}" in out
+    assert "  layout   'conv2d(_[0-9]+)?/bias': ('model',) -> (None,)" in out
+    code, model, _ = report(capsys, tmp_path, RESIDUAL, RESIDUAL)
+    assert code == 0 and model["layout"] == {}

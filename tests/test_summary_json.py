@@ -337,8 +337,8 @@ def test_the_schema_page_shows_what_kdsl_prints_for_the_readme_example():
     assert _doc_example("BLOCK") == model["blocks"][1]
     assert _doc_example("TOTALS") == model["totals"]
     shown = _doc_example("MODEL")
-    assert {k: shown[k] for k in ("name", "parameters", "inputs", "outputs", "compile")} == {
-        k: model[k] for k in ("name", "parameters", "inputs", "outputs", "compile")}
+    compared = ("name", "parameters", "inputs", "outputs", "compile", "layout")
+    assert {k: shown[k] for k in compared} == {k: model[k] for k in compared}
 
 
 def test_a_model_s_compile_settings_are_in_its_entry_as_written():
@@ -350,3 +350,19 @@ def test_a_model_s_compile_settings_are_in_its_entry_as_written():
     plain, tuned = document_of(source, "m.kd")["models"]
     assert plain["compile"] is None
     assert tuned["compile"] == {"optimizer": "Adam(learning_rate=0.01)", "loss": {"y": "mse"}, "metrics": ["mae"]}
+
+
+def test_a_model_s_layout_is_in_its_entry_with_the_weights_each_rule_places():
+    residual = (ROOT / "examples" / "residual.kd").read_text()
+    (model,) = document_of(residual, "residual.kd")["models"]
+    layout = model["layout"]
+    assert layout["mesh"] == {"batch": 2, "model": 4}
+    assert [(r["pattern"], r["axes"]) for r in layout["rules"]] == [
+        ("conv2d(_[0-9]+)?/kernel", [None, None, None, "model"]), ("conv2d(_[0-9]+)?/bias", ["model"]),
+        ("score/kernel", ["model", None])]
+    convolutions = [e["name"] for e in model["layers"] if e["class"] == "Conv2D"]
+    assert layout["rules"][0]["weights"] == [f"{name}/kernel" for name in convolutions]
+    assert layout["rules"][2]["weights"] == ["score/kernel"]
+    assert layout["replicated"] == ["score/bias"] and layout["unknown"] == []
+    plain = document_of("model p {\n    x = Input(shape=(4,))\n    output y = Dense(2)(x)\n}\n", "p.kd")
+    assert plain["models"][0]["layout"] is None

@@ -129,6 +129,21 @@ def _compile_entry(graph) -> Optional[dict]:
     return {keyword: json_value(value) for keyword, value in graph.compile.items()}
 
 
+def _layout_entry(graph) -> Optional[dict]:
+    """The model's `layout(...)`: its mesh, each rule with the weights it
+    places, the weights no rule places; None when the model has none."""
+    layout = graph.layout
+    if layout is None:
+        return None
+    return {
+        "mesh": dict(layout.mesh),
+        "rules": [{"pattern": e.pattern.text, "axes": list(e.axes), "weights": [w.path for w in e.matches]}
+                  for e in layout.entries],
+        "replicated": [w.path for w in layout.replicated],
+        "unknown": list(layout.unknown),
+    }
+
+
 def _layer_arguments(cls: str, args: dict) -> dict:
     """ARGS of Keras layer class CLS whose values differ from its defaults
     (and not `name`, which the entry holds)."""
@@ -185,6 +200,7 @@ class _Builder:
             "inputs": [{"name": s.name, "shape": json_shape(s.tensor.shape), "dtype": s.tensor.dtype} for s in graph.inputs],
             "outputs": [self._output(o) for o in graph.outputs],
             "compile": _compile_entry(graph),
+            "layout": _layout_entry(graph),
             "layers": layers,
             "blocks": _blocks(graph, layers),
             "totals": totals_entry(_frozen(graph_counts(graph), frozen), self.costs.totals(graph)),
@@ -332,6 +348,7 @@ def application_document(inst, run, frozen: bool = False) -> dict:
         "inputs": [{"name": e["name"], "shape": e["output_shapes"][0], "dtype": e["dtype"]} for e in inputs],
         "outputs": outputs,
         "compile": None,  # an application is built uncompiled
+        "layout": None,
         "layers": entries,
         "blocks": [],
         "totals": totals_entry(counts, sum_rows([(layer.name, layer.cost) for layer in layers])),
