@@ -422,3 +422,52 @@ def test_an_imported_model_s_layout_form_is_checked_and_emitted(tmp_path):
     lib.write_text('model net {\n    x = Input(shape=(4,))\n    output y = Dense(4)(x)\n    layout({"y/kernel": (None, "model")}, mesh={"model": 2})\n}\n')
     result = compile_text(main.read_text(), str(main), main, "main.kd")
     assert result.ok and "def layout_map_net(mesh) -> keras.distribution.LayoutMap:" in result.text
+
+
+# An application inside a model: its layers keep their own names as paths.
+APPLICATION = """
+model tuned {
+    image = Input(shape=(64, 64, 3))
+    base = MobileNetV2(input_shape=(64, 64, 3), include_top=False, weights=None)
+    features = base(image)
+    output scores = features -> GlobalAveragePooling2D() -> Dense(3, name="head")
+    layout(
+        {
+            "Conv1/kernel": (None, None, None, "model"),
+            "block_[0-9]+_expand/kernel": (None, None, None, "model"),
+            "head/kernel": ("model", None),
+        },
+        mesh={"batch": 1, "model": 2},
+    )
+}
+"""
+
+
+def test_an_application_s_weight_paths_and_layouts_are_those_keras_gives(tmp_path):
+    keras = pytest.importorskip("keras")
+    result = check_text(APPLICATION, "tuned.kd")
+    assert not [d for d in result.diagnostics if d.is_error], result.diagnostics
+    graph = result.graphs["tuned"]
+    paths, unknown = weight_paths(graph)
+    assert not unknown
+    module = _generated(tmp_path, APPLICATION, "tuned")
+    keras.backend.clear_session(free_memory=False)
+    model = module.build_tuned()
+    assert [(w.path, w.shape) for w in paths] == [(v.path, tuple(v.shape)) for v in model.weights]
+    layout_map = module.layout_map_tuned(_mesh(keras, (1, 2), ["batch", "model"]))
+    kdsl = {w.path: e.axes for e in graph.layout.entries for w in e.matches}
+    kdsl.update({w.path: None for w in graph.layout.replicated})
+    looked_up = {}
+    for v in model.weights:
+        found = layout_map[v.path]
+        looked_up[v.path] = None if found is None else tuple(found.axes)
+    assert kdsl == looked_up
+    assert sum(axes is not None for axes in kdsl.values()) == 1 + 16 + 1  # Conv1, the 16 expansions, the head
+
+
+def test_an_application_s_weight_that_does_not_divide_is_refused_at_its_entry():
+    split = APPLICATION.replace('mesh={"batch": 1, "model": 2}', 'mesh={"batch": 1, "model": 3}')
+    result = check_text(split, "tuned.kd")
+    errors = [d for d in result.diagnostics if d.is_error]
+    assert errors and all(d.code == "KD804" for d in errors)
+    assert any("Conv1/kernel" in d.message for d in errors)

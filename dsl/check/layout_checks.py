@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from ..records import record
 
+from .. import catalog as kcat
 from .. import codes
 from ..diagnostics import Related, SourceError
 from ..shapes.base import LayerSpec
 from ..shapes.paths import relative_paths
+from .applications import replay_run
 from .layouts import report
 from .values import format_shape, show
 
@@ -51,6 +53,10 @@ def weight_paths(graph) -> tuple:
             unknown += missing
         elif inst.kind == "layer" and not inst.calls:
             continue
+        elif inst.kind == "application" and inst.weights is not None:
+            more, missing = application_paths(inst)
+            found += more
+            unknown += missing
         elif inst.kind != "layer" or inst.weights is None:
             unknown.append(inst.name)
         else:
@@ -59,6 +65,25 @@ def weight_paths(graph) -> tuple:
                 unknown.append(inst.name)
                 continue
             found += [WeightPath(f"{inst.name}/{p}", tuple(w.shape), inst.name) for p, w in zip(paths, inst.weights)]
+    return found, unknown
+
+
+def application_paths(inst) -> tuple:
+    """(the WeightPaths of application INST, the names of its layers whose
+    paths kdsl does not know).  An application's layers keep their own
+    names as paths (`Conv1/kernel`, as Keras gives them inside a model): its
+    replay, built for its declared input, gives each layer's weights."""
+    run = replay_run(inst.cls, inst.args, inst.graph["input"])
+    found, unknown = [], []
+    for op, weights in zip(run.ops, run.op_weights):
+        if not weights:
+            continue
+        paths = relative_paths(run.spec(op["class"], op["config"]), weights, lambda spec: None) \
+            if kcat.load().layer(op["class"]) is not None else None
+        if paths is None:
+            unknown.append(f"{inst.name}/{op['name']}")
+            continue
+        found += [WeightPath(f"{op['name']}/{p}", tuple(w.shape), op["name"]) for p, w in zip(paths, weights)]
     return found, unknown
 
 
