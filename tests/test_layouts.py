@@ -312,17 +312,24 @@ def test_weight_paths_are_those_keras_gives(structures):
     assert all(shapes[w.path] == w.shape for w in paths)
 
 
+def _placements(graph, model, layout_map) -> tuple:
+    """({path: axes or None} as kdsl places each weight, the same as Keras's
+    LAYOUT_MAP looks up each of MODEL's variables)."""
+    kdsl = {w.path: e.axes for e in graph.layout.entries for w in e.matches}
+    kdsl.update({w.path: None for w in graph.layout.replicated})
+    looked_up = {}
+    for variable in model.weights:
+        found = layout_map[variable.path]
+        looked_up[variable.path] = None if found is None else tuple(found.axes)
+    return kdsl, looked_up
+
+
 def test_each_weight_gets_the_layout_keras_looks_up(structures):
     keras, module, graph = structures
     keras.backend.clear_session(free_memory=False)
     model = module.build_structures()
     layout_map = module.layout_map_structures(_mesh(keras, (1,), ["one"]))
-    kdsl = {w.path: e.axes for e in graph.layout.entries for w in e.matches}
-    kdsl.update({w.path: None for w in graph.layout.replicated})
-    looked_up = {}
-    for w in model.weights:
-        found_layout = layout_map[w.path]
-        looked_up[w.path] = None if found_layout is None else tuple(found_layout.axes)
+    kdsl, looked_up = _placements(graph, model, layout_map)
     assert kdsl == looked_up
     assert len({axes for axes in kdsl.values()}) >= 6  # the patterns did tell the weights apart
 
@@ -455,12 +462,7 @@ def test_an_application_s_weight_paths_and_layouts_are_those_keras_gives(tmp_pat
     model = module.build_tuned()
     assert [(w.path, w.shape) for w in paths] == [(v.path, tuple(v.shape)) for v in model.weights]
     layout_map = module.layout_map_tuned(_mesh(keras, (1, 2), ["batch", "model"]))
-    kdsl = {w.path: e.axes for e in graph.layout.entries for w in e.matches}
-    kdsl.update({w.path: None for w in graph.layout.replicated})
-    looked_up = {}
-    for v in model.weights:
-        found = layout_map[v.path]
-        looked_up[v.path] = None if found is None else tuple(found.axes)
+    kdsl, looked_up = _placements(graph, model, layout_map)
     assert kdsl == looked_up
     assert sum(axes is not None for axes in kdsl.values()) == 1 + 16 + 1  # Conv1, the 16 expansions, the head
 
