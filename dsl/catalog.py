@@ -324,6 +324,7 @@ class Catalog:
         self._layers: dict[str, Optional[ClassInfo]] = {}
         self._graphs: dict[str, ApplicationGraph] = {}
         self._name_effects: dict[str, tuple] = {}  # asked twice for every layer the checker builds
+        self._call_effects: dict[str, tuple] = {}  # class -> (every call's names, (argument, value, names) or None)
 
     # -- general -----------------------------------------------------------
 
@@ -387,6 +388,21 @@ class Catalog:
             known = ((), ()) if raw is None else (tuple(raw["construct"]), tuple(raw["first_call"]))
             self._name_effects[class_name] = known
         return known
+
+    def call_name_effects(self, class_name: str, args: dict) -> tuple:
+        """The automatic-name prefixes every call of a layer of CLASS_NAME,
+        constructed with ARGS, uses up: the ops that compute its mask
+        (`Masking`: any, not_equal; `Embedding(mask_zero=True)`: not_equal)."""
+        known = self._call_effects.get(class_name)
+        if known is None:
+            raw = self.raw.get("name_effects", {}).get(self.canonical_layer(class_name) or class_name) or {}
+            masked = raw.get("masked_call")
+            condition = (masked["argument"], masked["value"], tuple(masked["names"])) if masked else None
+            known = self._call_effects[class_name] = (tuple(raw.get("every_call", ())), condition)
+        every, condition = known
+        if condition is not None and args.get(condition[0]) == condition[1] and type(args.get(condition[0])) is type(condition[1]):
+            return every + condition[2]
+        return every
 
     def import_time_modules(self) -> frozenset:
         """Top-level modules loaded by importing Keras as a generated module

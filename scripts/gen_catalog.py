@@ -718,30 +718,61 @@ def _call_on(layer, shape):
     return layer(x)
 
 
+# Arguments that make a layer compute a mask, with ops of its own, on every
+# call: their names are used up by each call made with that argument.
+_MASK_ARGUMENTS = {"Embedding": ("mask_zero", True)}
+
+
 def name_effects(cls) -> dict | None:
     """The automatic names CLS uses up besides its own: sublayers made when
     it is constructed or on its first call (MultiHeadAttention makes a
-    Softmax and a Dropout when first called), so later unnamed layers of
-    those classes are numbered on.  None when the probe cannot build CLS."""
+    Softmax and a Dropout when first called), and the ops each call makes
+    (Masking's mask: `not_equal`, `any`), so later unnamed layers and ops of
+    those classes are numbered on; for a class of _MASK_ARGUMENTS, the ops
+    each call makes when it is given that argument.  None when the probe
+    cannot build CLS."""
     kwargs = _name_probe_kwargs(cls)
     if kwargs is None:
         return None
     own = naming_prefix(cls.__name__)
     shapes = [s for s in (_probe_input(cls, None),) if s] + list(_FALLBACK_INPUTS)
     for shape in shapes:
-        keras.backend.clear_session()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                start = _name_counts()
-                layer = cls(**kwargs)
-                built = _name_counts()
-                _call_on(layer, shape)
-                called = _name_counts()
+            construct, calls = _names_of_calls(cls, kwargs, shape, own)
         except Exception:  # noqa: BLE001 - this input does not suit the layer
             continue
-        return {"construct": _used_names(start, built, own), "first_call": _used_names(built, called)}
+        every = calls[1]  # what a later call uses again, each time
+        effects = {"construct": construct, "first_call": _without(calls[0], every), "every_call": every}
+        if cls.__name__ in _MASK_ARGUMENTS:
+            argument, value = _MASK_ARGUMENTS[cls.__name__]
+            _, masked = _names_of_calls(cls, {**kwargs, argument: value}, shape, own)
+            effects["masked_call"] = {"argument": argument, "value": value, "names": _without(masked[1], every)}
+        return effects
     return None
+
+
+def _names_of_calls(cls, kwargs: dict, shape, own: str) -> tuple:
+    """(the names constructing CLS uses, [the names of its first call, of its second])."""
+    keras.backend.clear_session()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = _name_counts()
+        layer = cls(**kwargs)
+        built = _name_counts()
+        _call_on(layer, shape)
+        first = _name_counts()
+        _call_on(layer, shape)
+        second = _name_counts()
+    return _used_names(start, built, own), [_used_names(built, first), _used_names(first, second)]
+
+
+def _without(names: list, taken: list) -> list:
+    """NAMES less one of each of TAKEN (a multiset difference)."""
+    left = list(names)
+    for name in taken:
+        if name in left:
+            left.remove(name)
+    return left
 
 
 def naming_prefix(class_name: str) -> str:
@@ -759,7 +790,8 @@ def build_name_effects(layers: dict) -> dict:
         if "canonical" in entry:
             continue
         effects = name_effects(getattr(keras.layers, name))
-        if effects and (effects["construct"] or effects["first_call"]):
+        if effects and (effects["construct"] or effects["first_call"] or effects["every_call"]
+                        or effects.get("masked_call", {}).get("names")):
             out[name] = effects
     keras.backend.clear_session()
     return out

@@ -231,3 +231,29 @@ def test_layer_names_keras_or_its_files_refuse(name):
     source = f'model m {{\n    x = Input(shape=(4,))\n    output y = Dense(3, name="{name}")(x)\n}}\n'
     found = [d for d in check_text(source, "m.kd").diagnostics if d.is_error]
     assert [(d.code, d.span.line) for d in found] == [("KD303", 3)]
+
+
+# ------------------------------------------- masks' ops take automatic names
+
+MASK_NAMES = """\
+model masked {
+    tokens = Input(shape=(6,), dtype="int32")
+    seq = Input(shape=(6, 3))
+    a = tokens -> Embedding(20, 4, mask_zero=True) -> Dense(4) -> Flatten()
+    b = tokens -> Embedding(20, 4, mask_zero=True) -> Flatten()
+    m = seq -> Masking() -> Dense(4) -> Flatten()
+    p = Embedding(20, 4)(tokens) -> Flatten()
+    flags = ops.cast(ops.any(ops.not_equal(seq, 0.0), axis=-1), "float32")
+    output y = concatenate(a, b, m, p, flags) -> Dense(2)
+}
+"""
+
+
+def test_the_ops_of_a_mask_use_up_automatic_names(tmp_path):
+    """Each call of Embedding(mask_zero=True) makes a `not_equal` op, and of
+    Masking a `not_equal` and an `any`: the model's own ops are numbered on
+    (`not_equal_3`, `any_1`), as in Keras."""
+    result, _, built = compile_and_build(MASK_NAMES, tmp_path, "masked")
+    assert built is not None, [d.message for d in result.diagnostics if d.is_error]
+    assert_same_model(result.graphs["masked"], built)
+    assert {"not_equal_3", "any_1"} <= {op.name for op in built.operations}

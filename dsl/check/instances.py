@@ -420,6 +420,8 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
         inst.params_known = weights is not None
         if inst.kind == "layer":
             ev.names.use(kcat.load().name_effects(inst.cls)[1])
+    if inst.kind == "layer":
+        ev.names.use(kcat.load().call_name_effects(inst.cls, inst.args))  # the ops of its mask, each call
     node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display, frame.block_call)
     node.outputs = _wrap(out_types, node)
     inst.calls.append(node)
