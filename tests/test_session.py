@@ -5,6 +5,7 @@ sessions that read open buffers and keep no state between workspaces."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -249,6 +250,8 @@ def test_the_kd_files_of_a_workspace(tmp_path):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("")
     (tmp_path / "linked").symlink_to(tmp_path / "sub", target_is_directory=True)
+    os.mkfifo(tmp_path / "pipe.kd")  # opening it would wait for a writer forever
+    (tmp_path / "zero.kd").symlink_to("/dev/zero")
     found = workspace_sources([tmp_path, tmp_path / "sub"])  # an overlapping second root adds nothing
     assert [p.relative_to(tmp_path.resolve()).as_posix() for p in found] == ["a.kd", "b.kd", "sub/c.kd"]
     assert workspace_sources([tmp_path], most=2) == found[:2]

@@ -38,9 +38,9 @@ WORKSPACE_FILES_MOST = 5000
 
 
 def workspace_sources(roots, most: int = WORKSPACE_FILES_MOST) -> list:
-    """The .kd files under the folders ROOTS (resolved paths, in order,
-    each once), at most MOST: hidden folders and SKIPPED_FOLDERS are not
-    entered, nor are symbolic links to folders followed."""
+    """The regular .kd files under the folders ROOTS (resolved paths, in
+    order, each once), at most MOST: hidden folders and SKIPPED_FOLDERS are
+    not entered, nor are symbolic links to folders followed."""
     found, seen = [], set()
     for root in roots:
         for folder, subfolders, names in os.walk(root):
@@ -49,7 +49,8 @@ def workspace_sources(roots, most: int = WORKSPACE_FILES_MOST) -> list:
                 if not name.endswith(".kd"):
                     continue
                 path = (Path(folder) / name).resolve()
-                if path not in seen:
+                # Regular files only: reading a FIFO or a device named *.kd would never end.
+                if path not in seen and path.is_file():
                     seen.add(path)
                     found.append(path)
                     if len(found) >= most:
