@@ -205,6 +205,8 @@ def _sources(paths: list) -> list:
             found.extend((p, path) for p in sorted(path.rglob("*.kd")) if p.is_file() and p.resolve().suffix == ".kd")
         elif path.is_file():
             found.append((path, None))
+        elif path.exists():  # a FIFO, a socket, a device: reading it might never end
+            raise UsageError(f"not a regular file: {raw}")
         else:
             raise UsageError(f"no such file or folder: {raw}")
     if not found:

@@ -180,6 +180,14 @@ def test_usage_errors_exit_2(capsys, tmp_path, source):
     assert run(capsys, "check", "--max-depth", "0", source)[0] == 2
 
 
+def test_a_fifo_named_on_the_command_line_is_refused_not_read(capsys, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.kd")  # opening it to read would wait for a writer forever
+    code, _, err = run(capsys, "check", tmp_path / "pipe.kd")
+    assert code == 2 and "not a regular file" in err
+
+
 def test_internal_error_is_one_line_without_debug(capsys, source, monkeypatch):
     import dsl.compiler
 
