@@ -465,6 +465,8 @@ def cmd_diff(args) -> int:
         return EXIT_OK
     printer = _Printer("human", args.strict)
     if git is None:
+        for raw in args.paths:
+            _sources([raw])  # each a regular file (a FIFO would never be read to its end)
         sides = [(Path(p), None, p) for p in args.paths]
         results = [_checked(args, printer, file, require_model=False) for file, _, _ in sides]
     else:  # imports are found beside the file in the work tree, not beside git's temporary copy

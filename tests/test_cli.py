@@ -184,8 +184,10 @@ def test_a_fifo_named_on_the_command_line_is_refused_not_read(capsys, tmp_path):
     import os
 
     os.mkfifo(tmp_path / "pipe.kd")  # opening it to read would wait for a writer forever
-    code, _, err = run(capsys, "check", tmp_path / "pipe.kd")
-    assert code == 2 and "not a regular file" in err
+    (tmp_path / "model.kd").write_text(MODEL)
+    for command in (["check"], ["fmt", "--check"], ["summary"], ["diff", tmp_path / "model.kd"]):
+        code, _, err = run(capsys, *command, tmp_path / "pipe.kd")
+        assert code == 2 and "not a regular file" in err, command
 
 
 def test_internal_error_is_one_line_without_debug(capsys, source, monkeypatch):

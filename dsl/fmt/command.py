@@ -64,6 +64,8 @@ def _sources(paths: list) -> list:
             found.extend(p for p in sorted(path.rglob("*.kd")) if p.is_file())
         elif path.is_file():
             found.append(path)
+        elif path.exists():  # a FIFO, a socket, a device: reading it might never end
+            raise _Usage(f"not a regular file: {raw}")
         else:
             raise _Usage(f"no such file or folder: {raw}")
     if not found:
