@@ -147,6 +147,15 @@ def test_4_imports_reach_kd_files_only_and_never_quote_others(tmp_path, capsys):
     assert err.count("KD204") == 2 and "not a .kd file" in err
 
 
+def test_4_an_imported_fifo_is_refused_not_read(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.kd")  # reading it would wait for a writer forever
+    source = tmp_path / "m.kd"
+    source.write_text('import "pipe.kd"\n' + _model())
+    assert main(["check", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert "KD204" in err and "not a regular file" in err
+
+
 def test_4_folders_skip_links_to_files_that_are_not_kd(tmp_path, capsys):
     (tmp_path / "secret.txt").write_text("TOKEN=hunter2\n")
     (tmp_path / "leak.kd").symlink_to(tmp_path / "secret.txt")

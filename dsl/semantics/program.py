@@ -162,8 +162,9 @@ class _Loader:
         if target in self.by_path:
             return self.by_path[target]
         if not target.is_file():
+            what = "not a regular file" if target.exists() else "no such file"  # a FIFO is never read
             self.problems.append(
-                Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": no such file ({target})", file.display, item.span)
+                Diagnostic(codes.IMPORT_NOT_FOUND, f"cannot import \"{item.path}\": {what} ({target})", file.display, item.span)
             )
             return None
         if target.suffix != ".kd":
