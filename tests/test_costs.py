@@ -371,6 +371,10 @@ test_conv_transpose, test_conv_transpose_slow = properties(transpose_cases())(ch
 @st.composite
 def depthwise_cases(draw):
     n, sizes, kernel, strides, dil, padding, first = draw(conv_geometry(max_rank=2, causal=False))
+    # TensorFlow's 2-D depthwise kernels take equal strides only (float64:
+    # "Current implementation only supports equal length strides"), so the
+    # reference could not be checked on unequal ones.
+    strides = (strides[0],) * n
     separable = draw(st.booleans())
     return n, sizes, kernel, strides, dil, padding, first, draw(st.integers(1, 3)), draw(st.integers(1, 3)), separable, draw(st.integers(1, 3))
 
