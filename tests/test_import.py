@@ -331,6 +331,11 @@ _SETTINGS = {
     "per output lists": lambda: dict(optimizer=keras.optimizers.SGD(momentum=0.9, nesterov=True),
                                      loss=["mse", keras.losses.MeanAbsoluteError()], loss_weights=[0.3, 0.7],
                                      steps_per_execution=4),
+    "objects at every setting": lambda: dict(
+        optimizer=keras.optimizers.AdamW(learning_rate=3e-4, weight_decay=0.01, clipnorm=1.0, use_ema=True),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+        metrics=[["accuracy", keras.metrics.AUC(curve="PR")], [keras.metrics.RootMeanSquaredError(name="rmse")]],
+        weighted_metrics=[["mse"], ["mae"]], run_eagerly=True),
 }
 
 
