@@ -404,6 +404,19 @@ class Catalog:
             return every + condition[2]
         return every
 
+    def masking(self, class_name: str, args: dict) -> tuple:
+        """(whether a layer of CLASS_NAME constructed with ARGS consumes the
+        mask of its input, whether it passes that mask on to its output),
+        as Keras does; (False, False) for the layers that drop a mask."""
+        raw = self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
+        if raw is None:
+            return False, False
+        passes = raw["passes"]
+        when = raw.get("passes_when")
+        if when is not None and args.get(when[0]) == when[1]:
+            passes = True
+        return raw["consumes"], passes
+
     def import_time_modules(self) -> frozenset:
         """Top-level modules loaded by importing Keras as a generated module
         does (a module of that name beside it would shadow one)."""

@@ -782,6 +782,61 @@ def naming_prefix(class_name: str) -> str:
     return to_snake_case(class_name)
 
 
+def _masked_probe(cls, kwargs: dict) -> tuple | None:
+    """(whether a layer of CLS made with KWARGS consumes a mask, whether it
+    passes one on), probed on the output of `Embedding(mask_zero=True)`: it
+    consumes it when the model gets the mask's `not_equal` op as an input of
+    its call, passes it on when its output has a mask.  None when the probe
+    cannot call it on a sequence."""
+    keras.backend.clear_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tokens = keras.Input((5,), dtype="int32")
+            masked = keras.layers.Embedding(10, 4, mask_zero=True)(tokens)
+            layer = cls(**kwargs)
+            name = type(layer).__name__
+            if name in _MULTI_INPUT_CALLS:
+                out = layer(*([masked] * _MULTI_INPUT_CALLS[name]))
+            elif name in _LIST_INPUT_CALLS:
+                out = layer([masked, masked])
+            else:
+                out = layer(masked)
+            first = out[0] if isinstance(out, (list, tuple)) else out
+            model = keras.Model(tokens, first)
+    except Exception:  # noqa: BLE001 - not a layer for a sequence of vectors
+        return None
+    consumes = any(type(op).__name__ == "NotEqual" for op in model.operations)
+    return consumes, getattr(first, "_keras_mask", None) is not None
+
+
+def build_masking(layers: dict) -> dict:
+    """Per canonical layer class that consumes a mask or passes one on (the
+    others drop it): {"consumes", "passes"}, and for the recurrent layers,
+    which pass it on only with return_sequences, {"passes_when": [argument,
+    value]}.  Masks come from Embedding(mask_zero=True) and Masking, whose
+    ops `name_effects` records."""
+    out = {}
+    for name, entry in layers.items():
+        if "canonical" in entry or name in ("Embedding", "Masking"):
+            continue
+        cls = getattr(keras.layers, name)
+        kwargs = _name_probe_kwargs(cls)
+        probed = _masked_probe(cls, kwargs) if kwargs is not None else None
+        if probed is None:
+            continue
+        consumes, passes = probed
+        found = {"consumes": consumes, "passes": passes}
+        if not passes and any(p["name"] == "return_sequences" for p in entry["params"]):
+            sequences = _masked_probe(cls, {**kwargs, "return_sequences": True})
+            if sequences is not None and sequences[1]:
+                found["passes_when"] = ["return_sequences", True]
+        if consumes or passes or "passes_when" in found:
+            out[name] = found
+    keras.backend.clear_session()
+    return out
+
+
 def build_name_effects(layers: dict) -> dict:
     """Per canonical layer class, the names it uses up besides its own (only
     classes that use any are listed)."""
@@ -973,6 +1028,7 @@ def build_catalog() -> dict:
         "applications": build_applications(),
         "enums": build_enums(layers),
         "name_effects": build_name_effects(layers),
+        "masking": build_masking(layers),
         "import_time_modules": import_time_modules(),
     }
     catalog.update(build_registries())

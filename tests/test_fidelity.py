@@ -257,3 +257,57 @@ def test_the_ops_of_a_mask_use_up_automatic_names(tmp_path):
     assert built is not None, [d.message for d in result.diagnostics if d.is_error]
     assert_same_model(result.graphs["masked"], built)
     assert {"not_equal_3", "any_1"} <= {op.name for op in built.operations}
+
+
+# ------------------------------------------- a consumed mask's ops are rows
+
+_MASKED = 'Embedding(10, 4, mask_zero=True)'
+MASK_CHAINS = {
+    "into an RNN": f"t -> {_MASKED} -> LSTM(2)",
+    "passed on by Dense and Dropout": f"t -> {_MASKED} -> Dense(3) -> Dropout(0.1) -> GRU(2)",
+    "passed on by a sequence RNN": f"t -> {_MASKED} -> LSTM(3, return_sequences=True) -> LSTM(2)",
+    "into Bidirectional": f"t -> {_MASKED} -> Bidirectional(LSTM(2))",
+    "not taken by global max pooling": f"t -> {_MASKED} -> GlobalMaxPooling1D()",
+    "taken by global average pooling": f"t -> {_MASKED} -> GlobalAveragePooling1D()",
+    "into TimeDistributed": f"t -> {_MASKED} -> TimeDistributed(Dense(2))",
+    "into BatchNormalization and on": f"t -> {_MASKED} -> BatchNormalization() -> GlobalAveragePooling1D()",
+    "dropped by Conv1D": f"t -> {_MASKED} -> Conv1D(2, 1) -> GlobalAveragePooling1D()",
+    "from Masking": "t -> Embedding(10, 3) -> Masking() -> LSTM(2)",
+    "through TimeDistributed and an RNN": f"t -> {_MASKED} -> TimeDistributed(Dense(3)) -> GRU(3, return_sequences=True)"
+                                          " -> GlobalAveragePooling1D()",
+}
+
+
+@pytest.mark.parametrize("chain", list(MASK_CHAINS.values()), ids=list(MASK_CHAINS))
+def test_a_consumed_mask_s_ops_are_rows_of_the_model(tmp_path, chain):
+    """Keras passes a layer that takes a mask its input's mask as `mask=`,
+    which makes the mask's ops (`not_equal`, and Masking's `any`) rows of
+    the model, in Keras's order."""
+    source = f'model m {{\n    t = Input(shape=(None,), dtype="int32")\n    output y = {chain}\n}}\n'
+    _agrees(tmp_path, source, "m")
+
+
+SEQ2SEQ = """\
+model s2s {
+    enc_in = Input(shape=(None,), dtype="int32")
+    dec_in = Input(shape=(None,), dtype="int32")
+    e = enc_in -> Embedding(100, 16, mask_zero=True)
+    enc_out, h, c = LSTM(32, return_state=True)(e)
+    d = dec_in -> Embedding(100, 16, mask_zero=True)
+    dec = LSTM(32, return_sequences=True)(d, initial_state=[h, c])
+    both = concatenate(e -> LSTM(2), e -> GRU(2))
+    output logits = dec -> TimeDistributed(Dense(100))
+    output other = both -> Dense(1)
+    compile(optimizer="adam", loss=["sparse_categorical_crossentropy", "mse"])
+}
+"""
+
+
+def test_a_mask_is_filled_in_only_for_a_call_of_one_tensor_argument(tmp_path):
+    """The decoder's LSTM, given initial_state, gets no mask from Keras; the
+    TimeDistributed after it does (the LSTM passes its input's mask on), and
+    the encoder's mask is one op for the three layers that read it."""
+    _agrees(tmp_path, SEQ2SEQ, "s2s")
+    result = check_text(SEQ2SEQ, "prog.kd")
+    names = [op.name for op in result.graphs["s2s"].instances if op.kind == "op"]
+    assert names == ["not_equal", "not_equal_1"]

@@ -22,14 +22,16 @@ class Node:
     span: Span
     filename: str
     block: Any = None  # the BlockCall it was applied in, None at the model's top level
+    mask: Any = None  # the mask tensor Keras passes the call (`mask=`), when the layer consumes its input's
 
     def input_tensors(self) -> list:
-        """Every tensor the node reads, in argument order."""
+        """Every tensor the node reads, in argument order (a consumed mask last,
+        as Keras passes it: `mask=`)."""
         inputs = self.inputs
-        if len(inputs) == 1 and not self.call_kwargs and type(inputs[0]) is Tensor:
+        if len(inputs) == 1 and not self.call_kwargs and self.mask is None and type(inputs[0]) is Tensor:
             return [inputs[0]]  # the usual call: one tensor
         found: list = []
-        stack = [list(self.inputs) + list(self.call_kwargs.values())]
+        stack = [list(self.inputs) + list(self.call_kwargs.values()) + ([self.mask] if self.mask is not None else [])]
         while stack:
             item = stack.pop()
             if isinstance(item, Tensor):

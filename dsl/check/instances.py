@@ -16,7 +16,7 @@ from ..shapes import base as rules
 from ..shapes.base import LayerSpec, RuleError, TensorType, Weight
 from ..shapes.refused import REFUSED
 from ..syntax import tree as n
-from . import applications
+from . import applications, masks
 from .arguments import (
     _ATOMS, _check_argument_types, _check_constant_args, _check_enums, _eval_constructor_args, _kw, _plain,
     base_kwargs, bind_arguments,
@@ -420,10 +420,22 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
         inst.params_known = weights is not None
         if inst.kind == "layer":
             ev.names.use(kcat.load().name_effects(inst.cls)[1])
+    consumed = attached = None
     if inst.kind == "layer":
-        ev.names.use(kcat.load().call_name_effects(inst.cls, inst.args))  # the ops of its mask, each call
-    node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display, frame.block_call)
+        first = args[0] if args and type(args[0]) is Tensor else None
+        effects = kcat.load().call_name_effects(inst.cls, inst.args)
+        if effects:  # the ops of the mask it makes: their names are taken now, as in Keras
+            reserved = {prefix: ev.names.next(prefix) for prefix in effects}
+            attached = masks.made_by(inst, first, reserved, span, frame.file.display, frame.block_call)
+        elif first is not None and first.mask is not None:
+            takes, passes = kcat.load().masking(inst.cls, inst.args)
+            if takes and masks.one_tensor_argument(args, kwargs):  # only then does Keras fill in `mask=`
+                consumed = masks.consumed(frame.graph, first.mask)
+            attached = first.mask if passes else None
+    node = Node(inst, tuple(args), dict(kwargs), None, span, frame.file.display, frame.block_call, consumed)
     node.outputs = _wrap(out_types, node)
+    if attached is not None:
+        _attach_mask(node.outputs, attached)
     inst.calls.append(node)
     frame.graph.nodes.append(node)
     ev.layer_count += 1
@@ -431,6 +443,15 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
         raise SourceError(codes.GRAPH_TOO_LARGE, f"the graph has more than {ev.limits.max_layers:,} layer applications", span,
                      "raise the limit with --max-layers")
     return node.outputs
+
+
+def _attach_mask(outputs, mask) -> None:
+    """Give a layer's (first) output tensor MASK, as Keras attaches it."""
+    if mask is None:
+        return
+    first = outputs[0] if isinstance(outputs, (list, tuple)) and outputs else outputs
+    if type(first) is Tensor:
+        first.mask = mask
 
 
 def _wrap(types, node, counter=None):

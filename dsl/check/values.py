@@ -60,6 +60,7 @@ class Tensor:
     label: str = ""  # the binding or expression it came from, for messages
     input_of: Any = None  # the graph.InputSpec when this is a model input
     constant: bool = False
+    mask: Any = None  # the masks.Mask Keras attaches to it (Embedding(mask_zero=True), Masking), passed on
 
     @property
     def shape(self):
