@@ -415,6 +415,10 @@ class Catalog:
         when = raw.get("passes_when")
         if when is not None and args.get(when[0]) == when[1]:
             passes = True
+        when = raw.get("passes_when_wrapped")
+        inner = getattr(args.get("layer"), "args", None)  # a wrapper's layer: an instance
+        if when is not None and isinstance(inner, dict) and inner.get(when[0]) == when[1]:
+            passes = True
         return raw["consumes"], passes
 
     def import_time_modules(self) -> frozenset:

@@ -814,7 +814,7 @@ def build_masking(layers: dict) -> dict:
     """Per canonical layer class that consumes a mask or passes one on (the
     others drop it): {"consumes", "passes"}, and for the recurrent layers,
     which pass it on only with return_sequences, {"passes_when": [argument,
-    value]}.  Masks come from Embedding(mask_zero=True) and Masking, whose
+    value]} ({"passes_when_wrapped": ...} for a wrapper, of its layer's).  Masks come from Embedding(mask_zero=True) and Masking, whose
     ops `name_effects` records."""
     out = {}
     for name, entry in layers.items():
@@ -831,7 +831,13 @@ def build_masking(layers: dict) -> dict:
             sequences = _masked_probe(cls, {**kwargs, "return_sequences": True})
             if sequences is not None and sequences[1]:
                 found["passes_when"] = ["return_sequences", True]
-        if consumes or passes or "passes_when" in found:
+        if not passes and "layer" in kwargs:  # a wrapper: Bidirectional(LSTM(..., return_sequences=True))
+            inner = type(kwargs["layer"])
+            if any(p["name"] == "return_sequences" for p in describe_signature(inner.__init__, drop_first=True)["params"]):
+                sequences = _masked_probe(cls, {**kwargs, "layer": inner(2, return_sequences=True)})
+                if sequences is not None and sequences[1]:
+                    found["passes_when_wrapped"] = ["return_sequences", True]
+        if consumes or passes or "passes_when" in found or "passes_when_wrapped" in found:
             out[name] = found
     keras.backend.clear_session()
     return out

@@ -267,6 +267,8 @@ MASK_CHAINS = {
     "passed on by Dense and Dropout": f"t -> {_MASKED} -> Dense(3) -> Dropout(0.1) -> GRU(2)",
     "passed on by a sequence RNN": f"t -> {_MASKED} -> LSTM(3, return_sequences=True) -> LSTM(2)",
     "into Bidirectional": f"t -> {_MASKED} -> Bidirectional(LSTM(2))",
+    "passed on by a sequence Bidirectional": f"t -> {_MASKED} -> Bidirectional(LSTM(2, return_sequences=True))"
+                                             " -> LSTM(2)",
     "not taken by global max pooling": f"t -> {_MASKED} -> GlobalMaxPooling1D()",
     "taken by global average pooling": f"t -> {_MASKED} -> GlobalAveragePooling1D()",
     "into TimeDistributed": f"t -> {_MASKED} -> TimeDistributed(Dense(2))",
