@@ -421,6 +421,12 @@ class Catalog:
             passes = True
         return raw["consumes"], passes
 
+    def merged_masks(self, class_name: str) -> Optional[str]:
+        """How a merge layer combines its inputs' masks: "logical_or" (folded
+        with logical_or ops, when every input has one), "other", or None."""
+        raw = self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
+        return None if raw is None else raw.get("merges")
+
     def import_time_modules(self) -> frozenset:
         """Top-level modules loaded by importing Keras as a generated module
         does (a module of that name beside it would shadow one)."""

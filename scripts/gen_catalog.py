@@ -810,6 +810,28 @@ def _masked_probe(cls, kwargs: dict) -> tuple | None:
     return consumes, getattr(first, "_keras_mask", None) is not None
 
 
+def _merged_masks(cls, kwargs: dict) -> str | None:
+    """How a merge of CLS combines its inputs' masks, probed on three (else
+    two) masked sequences read by an LSTM: "logical_or" when Keras folds
+    them with `logical_or` ops (one per input after the first), "other" when
+    it makes other ops, None when it passes no mask on."""
+    for count in (3, 2):
+        keras.backend.clear_session()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tokens = keras.Input((5,), dtype="int32")
+                masked = [keras.layers.Embedding(10, 4, mask_zero=True)(tokens) for _ in range(count)]
+                model = keras.Model(tokens, keras.layers.LSTM(2)(cls(**kwargs)(masked)))
+        except Exception:  # noqa: BLE001 - this count of inputs does not suit it
+            continue
+        made = sorted(type(op).__name__ for op in model.operations if not isinstance(op, keras.layers.Layer))
+        if not made:
+            return None
+        return "logical_or" if made == ["LogicalOr"] * (count - 1) + ["NotEqual"] * count else "other"
+    return None
+
+
 def build_masking(layers: dict) -> dict:
     """Per canonical layer class that consumes a mask or passes one on (the
     others drop it): {"consumes", "passes"}, and for the recurrent layers,
@@ -837,6 +859,8 @@ def build_masking(layers: dict) -> dict:
                 sequences = _masked_probe(cls, {**kwargs, "layer": inner(2, return_sequences=True)})
                 if sequences is not None and sequences[1]:
                     found["passes_when_wrapped"] = ["return_sequences", True]
+        if name in _LIST_INPUT_CALLS and passes:
+            found["merges"] = _merged_masks(cls, kwargs)
         if consumes or passes or "passes_when" in found or "passes_when_wrapped" in found:
             out[name] = found
     keras.backend.clear_session()

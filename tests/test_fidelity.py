@@ -275,6 +275,10 @@ MASK_CHAINS = {
     "into BatchNormalization and on": f"t -> {_MASKED} -> BatchNormalization() -> GlobalAveragePooling1D()",
     "dropped by Conv1D": f"t -> {_MASKED} -> Conv1D(2, 1) -> GlobalAveragePooling1D()",
     "from Masking": "t -> Embedding(10, 3) -> Masking() -> LSTM(2)",
+    "ORed by add": f"add(t -> {_MASKED}, t -> {_MASKED}, t -> {_MASKED}) -> LSTM(2)",
+    "ORed by subtract, read by pooling": f"subtract(t -> {_MASKED}, t -> {_MASKED}) -> GlobalAveragePooling1D()",
+    "dropped by a merge of a plain tensor": f"multiply(t -> {_MASKED}, t -> Embedding(10, 4)) -> LSTM(2)",
+    "ORed but not consumed": f"average(t -> {_MASKED}, t -> {_MASKED}) -> Dense(2) -> Flatten()",
     "through TimeDistributed and an RNN": f"t -> {_MASKED} -> TimeDistributed(Dense(3)) -> GRU(3, return_sequences=True)"
                                           " -> GlobalAveragePooling1D()",
 }

@@ -427,6 +427,9 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
         if effects:  # the ops of the mask it makes: their names are taken now, as in Keras
             reserved = {prefix: ev.names.next(prefix) for prefix in effects}
             attached = masks.made_by(inst, first, reserved, span, frame.file.display, frame.block_call)
+        elif first is None and args and isinstance(args[0], (list, tuple)) and \
+                kcat.load().merged_masks(inst.cls) == "logical_or":
+            attached = masks.merged(inst, list(args[0]), ev.names.next, span, frame.file.display, frame.block_call)
         elif first is not None and first.mask is not None:
             takes, passes = kcat.load().masking(inst.cls, inst.args)
             if takes and masks.one_tensor_argument(args, kwargs):  # only then does Keras fill in `mask=`

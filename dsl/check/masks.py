@@ -8,8 +8,11 @@ input's mask; the others drop it.  A layer that consumes a mask (an RNN,
 GlobalAveragePooling1D, TimeDistributed, BatchNormalization, Softmax) gets
 it as `mask=`: then the ops that compute it become operations of the
 model, rows of its summary.  Which classes consume or pass a mask is the
-catalog's (`Catalog.masking`, generated from Keras).  Not modelled: the
-ops a merge makes to combine its inputs' masks (a merge drops them here).
+catalog's (`Catalog.masking`, generated from Keras); so is how a merge
+combines its inputs' masks: `add`, `multiply` and the other elementwise
+merges fold them with `logical_or` ops when every input has one.  Not
+modelled: the ops `concatenate` and the attention layers make for their
+masks (they drop them here).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class Mask:
     ops and their tensor are built when a layer first consumes it."""
 
     layer: Any  # the Instance that made it
-    source: Tensor  # what the mask is computed from: the layer's input
+    source: Any  # what the mask is computed from: the layer's input (a Tensor), or two masks ORed
     names: dict  # prefix -> the automatic name its op took
     span: Any
     filename: str
@@ -46,6 +49,18 @@ def made_by(inst: Instance, source, names: dict, span, filename: str, block) -> 
     if inst.cls not in PRODUCERS or not isinstance(source, Tensor) or not names:
         return None
     return Mask(inst, source, names, span, filename, block)
+
+
+def merged(inst: Instance, tensors, next_name, span, filename: str, block) -> Optional[Mask]:
+    """The mask of a merge of TENSORS that folds masks with logical_or
+    (`add`, `multiply`, ...): None unless every input has one; NEXT_NAME
+    takes each op's automatic name now, as Keras names it at the merge."""
+    if not tensors or not all(type(t) is Tensor and t.mask is not None for t in tensors):
+        return None
+    mask = tensors[0].mask
+    for tensor in tensors[1:]:
+        mask = Mask(inst, (mask, tensor.mask), {"logical_or": next_name("logical_or")}, span, filename, block)
+    return mask
 
 
 def one_tensor_argument(args, kwargs) -> bool:
@@ -66,6 +81,16 @@ def _holds_tensors(value) -> bool:
 def consumed(graph, mask: Mask) -> Tensor:
     """MASK's tensor, its ops added to GRAPH the first time it is consumed."""
     if mask.tensor is not None:
+        return mask.tensor
+    if isinstance(mask.source, tuple):  # two masks ORed by a merge
+        first, second = (consumed(graph, part) for part in mask.source)
+        op = Instance("op", "LogicalOr", {}, mask.names["logical_or"], mask.span, mask.filename)
+        op.weights, op.params_known = (), True
+        node = Node(op, (first, second), {}, None, mask.span, mask.filename, mask.block)
+        mask.tensor = node.outputs = Tensor(TensorType(first.shape, "bool"), node, 0)
+        op.calls.append(node)
+        graph.instances.append(op)
+        graph.nodes.append(node)
         return mask.tensor
     value = mask.source
     shape = value.shape
