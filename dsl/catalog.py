@@ -423,7 +423,8 @@ class Catalog:
 
     def merged_masks(self, class_name: str) -> Optional[str]:
         """How a merge layer combines its inputs' masks: "logical_or" (folded
-        with logical_or ops, when every input has one), "other", or None."""
+        with logical_or ops, when every input has one), "concatenate"
+        (Concatenate's compute_mask), "other" (not modelled), or None."""
         raw = self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
         return None if raw is None else raw.get("merges")
 

@@ -813,8 +813,9 @@ def _masked_probe(cls, kwargs: dict) -> tuple | None:
 def _merged_masks(cls, kwargs: dict) -> str | None:
     """How a merge of CLS combines its inputs' masks, probed on three (else
     two) masked sequences read by an LSTM: "logical_or" when Keras folds
-    them with `logical_or` ops (one per input after the first), "other" when
-    it makes other ops, None when it passes no mask on."""
+    them with `logical_or` ops (one per input after the first),
+    "concatenate" for Concatenate's widening and joining, "other" when it
+    makes other ops, None when it passes no mask on."""
     for count in (3, 2):
         keras.backend.clear_session()
         try:
@@ -828,7 +829,11 @@ def _merged_masks(cls, kwargs: dict) -> str | None:
         made = sorted(type(op).__name__ for op in model.operations if not isinstance(op, keras.layers.Layer))
         if not made:
             return None
-        return "logical_or" if made == ["LogicalOr"] * (count - 1) + ["NotEqual"] * count else "other"
+        if made == ["LogicalOr"] * (count - 1) + ["NotEqual"] * count:
+            return "logical_or"
+        # Concatenate.compute_mask: each mask widened to its input's rank, joined, then `any`.
+        widened = ["Any", "Concatenate"] + ["ExpandDims", "LogicalOr", "NotEqual", "ZerosLike"] * count
+        return "concatenate" if made == sorted(widened) else "other"
     return None
 
 

@@ -279,6 +279,11 @@ MASK_CHAINS = {
     "ORed by subtract, read by pooling": f"subtract(t -> {_MASKED}, t -> {_MASKED}) -> GlobalAveragePooling1D()",
     "dropped by a merge of a plain tensor": f"multiply(t -> {_MASKED}, t -> Embedding(10, 4)) -> LSTM(2)",
     "ORed but not consumed": f"average(t -> {_MASKED}, t -> {_MASKED}) -> Dense(2) -> Flatten()",
+    "joined by concatenate": f"concatenate(t -> {_MASKED}, t -> {_MASKED}) -> LSTM(2)",
+    "joined with a plain tensor": f"concatenate(t -> Embedding(10, 4), t -> {_MASKED}) -> LSTM(2)",
+    # The mask's own concatenate op takes a name: the next Concatenate layer is concatenate_2.
+    "joined, not consumed, named on": f"concatenate(concatenate(t -> {_MASKED}, t -> {_MASKED}) -> Dense(3),"
+                                      " t -> Embedding(10, 2)) -> Flatten()",
     "through TimeDistributed and an RNN": f"t -> {_MASKED} -> TimeDistributed(Dense(3)) -> GRU(3, return_sequences=True)"
                                           " -> GlobalAveragePooling1D()",
 }

@@ -425,11 +425,14 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
         first = args[0] if args and type(args[0]) is Tensor else None
         effects = kcat.load().call_name_effects(inst.cls, inst.args)
         if effects:  # the ops of the mask it makes: their names are taken now, as in Keras
-            reserved = {prefix: ev.names.next(prefix) for prefix in effects}
-            attached = masks.made_by(inst, first, reserved, span, frame.file.display, frame.block_call)
-        elif first is None and args and isinstance(args[0], (list, tuple)) and \
-                kcat.load().merged_masks(inst.cls) == "logical_or":
-            attached = masks.merged(inst, list(args[0]), ev.names.next, span, frame.file.display, frame.block_call)
+            attached = masks.made_by(inst, first, ev.names.next, span, frame.file.display, frame.block_call)
+            if attached is None:
+                ev.names.use(effects)
+        elif first is None and args and isinstance(args[0], (list, tuple)):
+            how = kcat.load().merged_masks(inst.cls)
+            if how is not None:
+                attached = masks.merged(how, inst, list(args[0]), ev.names.next, span, frame.file.display,
+                                        frame.block_call)
         elif first is not None and first.mask is not None:
             takes, passes = kcat.load().masking(inst.cls, inst.args)
             if takes and masks.one_tensor_argument(args, kwargs):  # only then does Keras fill in `mask=`
