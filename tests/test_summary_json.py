@@ -246,6 +246,30 @@ def test_unknown_figures_are_lower_bounds_naming_the_layers():
     assert " Activation memory per example: 168 bytes (168.00 B)" in text  # gated's is annotated
 
 
+MASKED_TAGGER = """\
+model tagger {
+    tokens = Input(shape=(20,), dtype="int32")
+    words = tokens -> Embedding(1000, 32, mask_zero=True)
+    chars = tokens -> Embedding(1000, 8, mask_zero=True)
+    x = concatenate(words, chars) -> Bidirectional(LSTM(16, return_sequences=True))
+    output tags = x -> TimeDistributed(Dense(5, activation="softmax"))
+}
+"""
+
+
+def test_a_mask_s_ops_cost_no_macs_and_their_bytes():
+    """The ops of a consumed mask are rows (dsl/check/masks.py) that do no
+    multiply-accumulate: the model's MACs are those of the same model
+    without masks, and their bool tensors add a byte an element."""
+    masked = summary_document(check_text(MASKED_TAGGER, "t.kd"), "t.kd")["models"][0]
+    plain = summary_document(check_text(MASKED_TAGGER.replace(", mask_zero=True", ""), "t.kd"), "t.kd")["models"][0]
+    rows = {e["name"]: e for e in masked["layers"]}
+    assert {"not_equal", "any", "concatenate_1"} <= set(rows) and "not_equal" not in {e["name"] for e in plain["layers"]}
+    assert masked["totals"]["macs"] == plain["totals"]["macs"] is not None
+    assert rows["not_equal"]["macs"] == 0 and rows["not_equal"]["activation_bytes"] == 20  # (20,) bools
+    assert rows["concatenate_1"]["activation_bytes"] == 20 * 40
+
+
 # ------------------------------------------------------------ kdsl graph
 
 

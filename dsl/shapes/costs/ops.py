@@ -14,12 +14,21 @@ _ELEMENTWISE = frozenset(
 )
 
 
+# The ops Keras computes a mask with (dsl/check/masks.py): comparisons,
+# logic and copies, no multiply-accumulate, as kdsl counts Masking (0).
+_MASK_OPS = frozenset({"not_equal", "any", "logical_or", "expand_dims", "zeros_like", "ones_like", "concatenate"})
+
+
 def op_macs(name: str, inputs: Sequence, output: TensorType) -> Optional[int]:
     """The MACs of one example of `name(*inputs) -> output`: for the
     elementwise operators (+ - * / and keras.ops add, subtract, multiply,
     divide, true_divide, maximum, minimum) one per output element; for
-    matmul, output elements * the contracted size.  None for an operation
-    kdsl does not cost or an unknown dimension."""
+    matmul, output elements * the contracted size; 0 for the ops of a mask
+    (not_equal, any, logical_or, expand_dims, zeros_like, ones_like,
+    concatenate).  None for an operation kdsl does not cost or an unknown
+    dimension."""
+    if name in _MASK_OPS:
+        return 0
     if name in _ELEMENTWISE:
         return per_example(output.shape)
     if name == "matmul":
@@ -32,4 +41,4 @@ def op_macs(name: str, inputs: Sequence, output: TensorType) -> Optional[int]:
 
 def op_names() -> frozenset:
     """The operation names op_macs costs."""
-    return _ELEMENTWISE | {"matmul"}
+    return _ELEMENTWISE | _MASK_OPS | {"matmul"}
