@@ -814,8 +814,9 @@ def _merged_masks(cls, kwargs: dict) -> str | None:
     """How a merge of CLS combines its inputs' masks, probed on three (else
     two) masked sequences read by an LSTM: "logical_or" when Keras folds
     them with `logical_or` ops (one per input after the first),
-    "concatenate" for Concatenate's widening and joining, "other" when it
-    makes other ops, None when it passes no mask on."""
+    "concatenate" for Concatenate's widening and joining, "query" for the
+    first input's mask through `convert_to_tensor` (Attention), "other"
+    when it makes other ops, None when it passes no mask on."""
     for count in (3, 2):
         keras.backend.clear_session()
         try:
@@ -831,6 +832,8 @@ def _merged_masks(cls, kwargs: dict) -> str | None:
             return None
         if made == ["LogicalOr"] * (count - 1) + ["NotEqual"] * count:
             return "logical_or"
+        if made == ["ConvertToTensor", "NotEqual"]:  # Attention: the query's mask, through convert_to_tensor
+            return "query"
         # Concatenate.compute_mask: each mask widened to its input's rank, joined, then `any`.
         widened = ["Any", "Concatenate"] + ["ExpandDims", "LogicalOr", "NotEqual", "ZerosLike"] * count
         return "concatenate" if made == sorted(widened) else "other"

@@ -284,6 +284,10 @@ MASK_CHAINS = {
     # The mask's own concatenate op takes a name: the next Concatenate layer is concatenate_2.
     "joined, not consumed, named on": f"concatenate(concatenate(t -> {_MASKED}, t -> {_MASKED}) -> Dense(3),"
                                       " t -> Embedding(10, 2)) -> Flatten()",
+    "the query's, through attention": f"Attention()([t -> {_MASKED}, t -> {_MASKED}]) -> LSTM(2)",
+    "the query's, through additive attention": f"AdditiveAttention()([t -> {_MASKED}, t -> {_MASKED}]) -> LSTM(2)",
+    "the query's, passed by multi-head attention": f"MultiHeadAttention(num_heads=2, key_dim=2)(t -> {_MASKED},"
+                                                   f" t -> {_MASKED}) -> LSTM(2)",
     "through TimeDistributed and an RNN": f"t -> {_MASKED} -> TimeDistributed(Dense(3)) -> GRU(3, return_sequences=True)"
                                           " -> GlobalAveragePooling1D()",
 }

@@ -93,6 +93,9 @@ def merged(how: Optional[str], inst: Instance, tensors, next_name, span, filenam
         return mask
     if how == "concatenate" and any(t.mask is not None for t in tensors):
         return _concatenated(make, inst, tensors)
+    if how == "query" and tensors[0].mask is not None:  # Attention: the query's mask
+        query = tensors[0].mask
+        return make.op("ConvertToTensor", "convert_to_tensor", (query,), query.type.shape)
     return None
 
 

@@ -16,7 +16,8 @@ _ELEMENTWISE = frozenset(
 
 # The ops Keras computes a mask with (dsl/check/masks.py): comparisons,
 # logic and copies, no multiply-accumulate, as kdsl counts Masking (0).
-_MASK_OPS = frozenset({"not_equal", "any", "logical_or", "expand_dims", "zeros_like", "ones_like", "concatenate"})
+_MASK_OPS = frozenset({"not_equal", "any", "logical_or", "expand_dims", "zeros_like", "ones_like", "concatenate",
+                       "convert_to_tensor"})
 
 
 def op_macs(name: str, inputs: Sequence, output: TensorType) -> Optional[int]:
@@ -25,7 +26,7 @@ def op_macs(name: str, inputs: Sequence, output: TensorType) -> Optional[int]:
     divide, true_divide, maximum, minimum) one per output element; for
     matmul, output elements * the contracted size; 0 for the ops of a mask
     (not_equal, any, logical_or, expand_dims, zeros_like, ones_like,
-    concatenate).  None for an operation kdsl does not cost or an unknown
+    concatenate, convert_to_tensor).  None for an operation kdsl does not cost or an unknown
     dimension."""
     if name in _MASK_OPS:
         return 0
