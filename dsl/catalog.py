@@ -408,7 +408,7 @@ class Catalog:
         """(whether a layer of CLASS_NAME constructed with ARGS consumes the
         mask of its input, whether it passes that mask on to its output),
         as Keras does; (False, False) for the layers that drop a mask."""
-        raw = self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
+        raw = self._masking_entry(class_name)
         if raw is None:
             return False, False
         passes = raw["passes"]
@@ -425,8 +425,12 @@ class Catalog:
         """How a merge layer combines its inputs' masks: "logical_or" (folded
         with logical_or ops, when every input has one), "concatenate"
         (Concatenate's compute_mask), "other" (not modelled), or None."""
-        raw = self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
+        raw = self._masking_entry(class_name)
         return None if raw is None else raw.get("merges")
+
+    def _masking_entry(self, class_name: str) -> Optional[dict]:
+        """The generated `masking` entry of a layer class (by its canonical name), or None."""
+        return self.raw.get("masking", {}).get(self.canonical_layer(class_name) or class_name)
 
     def import_time_modules(self) -> frozenset:
         """Top-level modules loaded by importing Keras as a generated module

@@ -453,8 +453,6 @@ def _record(ev, frame, inst, args, kwargs, span, out_types, weights, checked: bo
 
 def _attach_mask(outputs, mask) -> None:
     """Give a layer's (first) output tensor MASK, as Keras attaches it."""
-    if mask is None:
-        return
     first = outputs[0] if isinstance(outputs, (list, tuple)) and outputs else outputs
     if type(first) is Tensor:
         first.mask = mask
